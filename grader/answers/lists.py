@@ -1,0 +1,197 @@
+"""Vectors and matrices: shape first, then each entry under the entry type's rule."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.answers.base import AnswerType, Outcome, check_size
+from grader.answers.numbers import Number, normalise_text
+from grader.errors import AnswerParseError
+
+MAX_ENTRIES = 10_000
+
+
+def split_brackets(text: str) -> Any:
+    """Read "[[1, 2], [3, -5/3]]" into nested lists of entry strings (no evaluation)."""
+    check_size(text)
+    s = normalise_text(text)
+    pos = 0
+
+    def skip():
+        nonlocal pos
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
+
+    def item(depth: int):
+        nonlocal pos
+        skip()
+        if depth > 8:
+            raise AnswerParseError("lists are nested too deeply", text, pos)
+        if pos < len(s) and s[pos] in "[(":
+            close = "]" if s[pos] == "[" else ")"
+            pos += 1
+            out = []
+            skip()
+            if pos < len(s) and s[pos] == close:
+                pos += 1
+                return out
+            while True:
+                out.append(item(depth + 1))
+                skip()
+                if pos < len(s) and s[pos] == ",":
+                    pos += 1
+                    continue
+                if pos < len(s) and s[pos] == close:
+                    pos += 1
+                    return out
+                raise AnswerParseError(f"expected ',' or '{close}'", text, pos)
+        start, level = pos, 0
+        while pos < len(s):
+            c = s[pos]
+            if c == "(":
+                level += 1
+            elif c == ")" and level:
+                level -= 1
+            elif c in ",])" or c == "[":
+                break
+            pos += 1
+        entry = s[start:pos].strip()
+        if not entry:
+            raise AnswerParseError("an entry is missing", text, start)
+        return entry
+
+    value = item(0)
+    skip()
+    if pos != len(s):
+        raise AnswerParseError("unexpected text after the list", text, pos)
+    return value
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        return ()
+    if not value:
+        return (0,)
+    inner = {shape_of(v) for v in value}
+    if len(inner) != 1:
+        raise AnswerParseError("rows have different lengths")
+    return (len(value),) + inner.pop()
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "a single number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]} entries"
+    return "a " + "×".join(map(str, shape)) + " matrix"
+
+
+@dataclass(frozen=True)
+class Vector(AnswerType):
+    """A list of numbers (ndim=1) or a matrix (ndim=2); entries graded by `entry`.
+    With `partial`, each right entry earns its share of the points."""
+
+    name = "vector"
+    entry: Number = field(default_factory=Number)
+    partial: bool = False
+    ndim: int = 1
+
+    def parse(self, raw: Any):
+        if isinstance(raw, str):
+            raw = split_brackets(raw)
+        if not isinstance(raw, list):
+            raise AnswerParseError(f"expected {'a list' if self.ndim == 1 else 'a list of rows'} of numbers")
+        shape = shape_of(raw)
+        if len(shape) != self.ndim:
+            kind = "a vector (a list of numbers)" if self.ndim == 1 else "a matrix (a list of rows)"
+            raise AnswerParseError(f"expected {kind}, got {_shape_text(shape)}")
+        flat = _flatten(raw)
+        if len(flat) > MAX_ENTRIES:
+            raise AnswerParseError(f"more than {MAX_ENTRIES} entries")
+        values = []
+        for i, v in enumerate(flat):
+            try:
+                values.append(self.entry.parse(v))
+            except AnswerParseError as exc:
+                raise AnswerParseError(f"entry {_index(i, shape)}: {exc.message}", exc.text, exc.position) from None
+        return shape, values
+
+    def reference(self, ref: Any):
+        shape = shape_of(ref)
+        return shape, [self.entry.reference(v) for v in _flatten(ref)]
+
+    def compare(self, sub, ref) -> Outcome:
+        (sshape, svals), (rshape, rvals) = sub, ref
+        if sshape != rshape:
+            return Outcome.incorrect(f"Expected {_shape_text(rshape)}, got {_shape_text(sshape)}.")
+        wrong = [i for i, (s, r) in enumerate(zip(svals, rvals)) if not self.entry.close(s, r)]
+        if not wrong:
+            return Outcome.correct()
+        names = ", ".join(_index(i, rshape) for i in wrong[:6]) + (" …" if len(wrong) > 6 else "")
+        feedback = f"{len(wrong)} of {len(rvals)} entries are off: {names}."
+        if self.partial:
+            return Outcome.fraction(1 - len(wrong) / len(rvals), feedback)
+        return Outcome.incorrect(feedback)
+
+    def plain(self, parsed) -> Any:
+        shape, vals = parsed
+        return _unflatten(list(vals), shape)
+
+    def canonical(self, ref) -> Any:
+        shape, vals = ref
+        texts = [self.entry.canonical(v) for v in vals]
+        if all(t.lstrip("-").isdigit() for t in texts):
+            texts = [int(t) for t in texts]
+        return _unflatten(texts, shape)
+
+    def notations(self, ref) -> list[Any]:
+        shape, vals = ref
+        floats = _unflatten([float(v) for v in vals], shape)
+        return [floats, _as_text(self.canonical(ref))]
+
+    def perturb(self, ref, rng) -> list[Any]:
+        shape, vals = ref
+        out = []
+        first = list(vals)
+        first[0] = self.entry.perturb(vals[0], rng)[0]
+        out.append(_unflatten([self.entry.canonical(self.entry.reference(v)) for v in first], shape))
+        if shape and shape[0] > 1:
+            out.append(_unflatten([self.entry.canonical(v) for v in vals], shape)[:-1])
+        return out
+
+    def rule(self) -> str:
+        extra = " Each right entry earns its share." if self.partial else ""
+        return f"Give a list{' of rows' if self.ndim == 2 else ''} such as {'[[1, 2], [3, 4]]' if self.ndim == 2 else '[1, -5/3]'}; each entry: {self.entry.rule()}{extra}"
+
+
+@dataclass(frozen=True)
+class Matrix(Vector):
+    """A matrix: a list of rows."""
+
+    name = "matrix"
+    ndim: int = 2
+
+
+def _flatten(value: Any) -> list:
+    if isinstance(value, list):
+        return [x for v in value for x in _flatten(v)]
+    return [value]
+
+
+def _unflatten(flat: list, shape: tuple[int, ...]) -> Any:
+    if len(shape) <= 1:
+        return list(flat)
+    step = len(flat) // shape[0] if shape[0] else 0
+    return [_unflatten(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _index(i: int, shape: tuple[int, ...]) -> str:
+    if len(shape) == 2 and shape[1]:
+        return f"({i // shape[1] + 1}, {i % shape[1] + 1})"
+    return str(i + 1)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_text(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,170 @@
+"""Numbers: exact fractions, decimals and closed forms, graded by significant figures by default."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from grader.answers.base import AnswerType, Outcome, check_size
+from grader.errors import AnswerParseError
+
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?(/\d+)?")
+_MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+MAX_DIGITS = 400
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, every dash-like minus as '-', surrounding white space removed."""
+    return unicodedata.normalize("NFKC", text).translate(_MINUSES).strip()
+
+
+def to_exact(x: Any):
+    """A reference value as a Fraction where it is rational, else a float (SymPy values too)."""
+    if isinstance(x, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(x, (int, Fraction)):
+        return Fraction(x)
+    if isinstance(x, float):
+        return x
+    if getattr(x, "is_Rational", False):
+        return Fraction(int(x.p), int(x.q))
+    if hasattr(x, "evalf"):
+        return float(x.evalf(30))
+    if hasattr(x, "item"):  # NumPy scalar
+        return to_exact(x.item())
+    if isinstance(x, str):
+        return parse_number_text(x)
+    raise TypeError(f"not a number: {x!r}")
+
+
+def parse_number_text(text: str):
+    """A student's number: plain decimals and fractions fast, closed forms through the parser."""
+    check_size(text)
+    s = normalise_text(text)
+    if not s:
+        raise AnswerParseError("the answer is empty")
+    if _PLAIN.fullmatch(s):
+        if len(s) > MAX_DIGITS:
+            raise AnswerParseError(f"the number has more than {MAX_DIGITS} characters", text, MAX_DIGITS)
+        try:
+            value = Fraction(s)
+        except ZeroDivisionError:
+            raise AnswerParseError("division by zero", text, s.index("/")) from None
+        return value
+    from grader.answers.parser import parse_number
+
+    return to_exact(parse_number(s))
+
+
+def format_exact(x) -> str:
+    """Student notation: a terminating decimal as a decimal ("-1.85"), else a fraction ("-5/3")."""
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    x = Fraction(x)
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d == 1:
+        digits = max(len(str(x.denominator)) - 1, 1) + 3
+        text = f"{float(x):.{digits}f}".rstrip("0").rstrip(".")
+        if Fraction(text) == x:
+            return text
+    return f"{x.numerator}/{x.denominator}"
+
+
+def sigfig_tolerance(reference: float, sigfigs: int) -> float:
+    """Half a unit of the last significant figure, with PrairieLearn's 0.51 slack."""
+    if reference == 0:
+        return 0.0
+    return 0.51 * 10 ** (math.floor(math.log10(abs(reference))) - (sigfigs - 1))
+
+
+@dataclass(frozen=True)
+class Number(AnswerType):
+    """A real number. Default rule: 3 significant figures; `rtol`/`atol` or `exact` instead."""
+
+    name = "number"
+    sigfigs: int | None = 3
+    rtol: float | None = None
+    atol: float | None = None
+    exact: bool = False
+
+    def parse(self, raw: Any):
+        if isinstance(raw, bool) or raw is None:
+            raise AnswerParseError(f"expected a number, got {str(raw).lower()}")
+        if isinstance(raw, int):
+            if abs(raw) > 10**MAX_DIGITS:
+                raise AnswerParseError("the number is too large")
+            return Fraction(raw)
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise AnswerParseError("NaN and infinity are not accepted")
+            return Fraction(repr(raw)) if abs(raw) < 1e300 else raw
+        if isinstance(raw, str):
+            return parse_number_text(raw)
+        raise AnswerParseError(f"expected a number, got a {type(raw).__name__}")
+
+    def reference(self, ref: Any):
+        return to_exact(ref)
+
+    def tolerance(self, ref) -> float:
+        r = float(ref)
+        tol = 0.0
+        if self.rtol is not None or self.atol is not None:
+            tol = max((self.rtol or 0.0) * abs(r), self.atol or 0.0)
+        elif self.sigfigs:
+            tol = sigfig_tolerance(r, self.sigfigs)
+        return tol
+
+    def close(self, sub, ref) -> bool:
+        if self.exact or isinstance(sub, Fraction) and isinstance(ref, Fraction) and sub == ref:
+            return sub == ref
+        return abs(float(sub) - float(ref)) <= self.tolerance(ref) * (1 + 1e-12)
+
+    def compare(self, sub, ref) -> Outcome:
+        if self.close(sub, ref):
+            return Outcome.correct()
+        if self.exact:
+            return Outcome.incorrect("An exact value is expected (a fraction such as -5/3, not a rounded decimal).")
+        if float(ref) == 0 and not self.tolerance(ref):
+            return Outcome.incorrect("Not equal to the expected value.")
+        if float(sub) == -float(ref):
+            return Outcome.incorrect("Check the sign.")
+        return Outcome.incorrect()
+
+    def canonical(self, ref) -> Any:
+        return format_exact(ref)
+
+    def notations(self, ref) -> list[Any]:
+        out = [float(ref)]
+        text = format_exact(ref)
+        if text.startswith("-"):
+            out.append("\u2212" + text[1:])
+        if isinstance(ref, Fraction) and ref.denominator != 1 and not self.exact:
+            out.append(f"{float(ref):.6g}")
+        return out
+
+    def perturb(self, ref, rng) -> list[Any]:
+        r = ref if isinstance(ref, Fraction) else Fraction(ref)
+        bump = max(abs(r) / 10, Fraction(1, 10) if not self.atol else Fraction(self.atol) * 10 + 1)
+        return [format_exact(r + bump), format_exact(r - bump), format_exact(r + 1)]
+
+    def rule(self) -> str:
+        if self.exact:
+            return "Give the exact value (an integer or a fraction such as -5/3)."
+        if self.rtol is not None or self.atol is not None:
+            parts = []
+            if self.rtol is not None:
+                parts.append(f"a relative error of {self.rtol:g}")
+            if self.atol is not None:
+                parts.append(f"an absolute error of {self.atol:g}")
+            return f"Numbers are accepted within {' or '.join(parts)}; exact fractions are welcome."
+        return (f"Give numbers exactly (e.g. -5/3) or to at least {self.sigfigs} significant figures "
+                f"(e.g. -1.67).")

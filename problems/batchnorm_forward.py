@@ -1,0 +1,110 @@
+"""Batch normalisation, forward pass (Midterm Review: Basics, Q3)."""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+
+from grader.answers.base import FollowThrough, Misconception
+from grader.answers.lists import Vector
+from grader.answers.numbers import Number
+from grader.params import Param, as_fraction, number, number_list
+from grader.problem import Part, Problem, Redraw
+from grader.registry import register
+
+
+def exact_sqrt(x: Fraction):
+    """√x as a Fraction when x is a rational square, else as a float."""
+    n, d = x.numerator, x.denominator
+    if n >= 0 and isqrt(n) ** 2 == n and isqrt(d) ** 2 == d:
+        return Fraction(isqrt(n), isqrt(d))
+    return float(x) ** 0.5
+
+
+def normalise(batch, mean, variance, gamma, beta, eps):
+    """γ(x − μ)/√(σ² + ε) + β for each x, exact where the root is rational; None if undefined."""
+    if variance + eps <= 0:
+        return None
+    std = exact_sqrt(variance + eps)
+    return [gamma * (x - mean) / std + beta for x in batch]
+
+
+@register
+class BatchnormForward(Problem):
+    id = "batchnorm-forward"
+    title = "Batch normalisation: the forward pass"
+    topic = "normalisation"
+    source = "Midterm Review: Basics, Q3"
+    params = (
+        Param("batch", "list of numbers", "the layer's outputs over a mini-batch of m examples",
+              range="m = 4..6 integers with an integer mean and a square variance",
+              check=number_list(2, 32)),
+        Param("gamma", "number", "scale γ", default=1, check=number()),
+        Param("beta", "number", "shift β", default=0, check=number()),
+        Param("eps", "number", "ε added to the variance", default=0, check=number(0)),
+    )
+    example = {"batch": [1, 7, 7, 9], "gamma": 1, "beta": 0, "eps": 0}
+    part_ids = ("mean", "variance", "output")
+
+    def draw(self, rng, p):
+        m = int(rng.integers(4, 7))
+        mean = int(rng.integers(-4, 11))
+        dev = [int(v) for v in rng.integers(-6, 7, size=m - 1)]
+        dev.append(-sum(dev))
+        total = sum(d * d for d in dev)
+        if abs(dev[-1]) > 8 or total == 0 or total % m or isqrt(total // m) ** 2 != total // m:
+            raise Redraw
+        if len(set(dev)) < 2 or max(abs(d) for d in dev) == 0:
+            raise Redraw
+        return {"batch": [mean + d for d in dev]}
+
+    def validate(self, p):
+        batch = [as_fraction("batch", x) for x in p["batch"]]
+        if len(set(batch)) == 1:
+            raise self.invalid("batch", "a constant batch has zero variance: the output is undefined")
+
+    def solve(self, p):
+        x = [as_fraction("batch", v) for v in p["batch"]]
+        gamma, beta, eps = (as_fraction(k, p[k]) for k in ("gamma", "beta", "eps"))
+        m = len(x)
+        mean = sum(x) / m
+        dev = [v - mean for v in x]
+        sq = sum(d * d for d in dev)
+        variance = sq / m
+        return {
+            "m": m, "x": x, "gamma": gamma, "beta": beta, "eps": eps, "deviations": dev,
+            "squares": [d * d for d in dev], "sum": sum(x), "sum_squares": sq,
+            "std": exact_sqrt(variance + eps),
+            "mean": mean, "variance": variance, "unbiased": sq / (m - 1),
+            "output": normalise(x, mean, variance, gamma, beta, eps),
+        }
+
+    def parts(self, p):
+        return [
+            Part("mean", Number()),
+            Part("variance", Number(), misconceptions=(
+                Misconception("unbiased-variance",
+                              "You divided by m − 1 (the unbiased estimate); batch normalisation uses the "
+                              "batch's own variance, dividing by m.",
+                              lambda c: c["unbiased"]),
+                Misconception("standard-deviation",
+                              "That is the standard deviation σ; the variance is σ².",
+                              lambda c: exact_sqrt(c["variance"]) if c["variance"] not in (0, 1) else None),
+            )),
+            Part("output", Vector(), misconceptions=(
+                Misconception("unbiased-variance",
+                              "You normalised with the unbiased variance (dividing by m − 1); use the "
+                              "batch variance (dividing by m).",
+                              lambda c: normalise(c["x"], c["mean"], c["unbiased"], c["gamma"], c["beta"], c["eps"])),
+                Misconception("mean-not-subtracted",
+                              "You forgot to subtract the mean μ before dividing.",
+                              lambda c: normalise(c["x"], 0, c["variance"], c["gamma"], c["beta"], c["eps"])),
+                Misconception("divided-by-variance",
+                              "You divided by the variance σ²; divide by the standard deviation √(σ² + ε).",
+                              lambda c: [c["gamma"] * d / (c["variance"] + c["eps"]) + c["beta"] for d in c["deviations"]]),
+                Misconception("ignored-gamma-beta",
+                              "You standardised but did not apply the scale γ and shift β.",
+                              lambda c: None if (c["gamma"], c["beta"]) == (1, 0)
+                              else normalise(c["x"], c["mean"], c["variance"], 1, 0, c["eps"])),
+            ), follow=FollowThrough(("mean", "variance"), lambda c, own: normalise(
+                c["x"], own["mean"], own["variance"], c["gamma"], c["beta"], c["eps"]))),
+        ]
