@@ -53,8 +53,8 @@ class BatchnormForward(Problem):
         total = sum(d * d for d in dev)
         if abs(dev[-1]) > 8 or total == 0 or total % m or isqrt(total // m) ** 2 != total // m:
             raise Redraw
-        if len(set(dev)) < 2 or max(abs(d) for d in dev) == 0:
-            raise Redraw
+        if len(set(dev)) < 2 or mean == 0 or total == m:
+            raise Redraw  # a zero mean or unit variance would hide the misconceptions
         return {"batch": [mean + d for d in dev]}
 
     def validate(self, p):

@@ -1,0 +1,56 @@
+"""`grader selftest`: the problem contract over many seeds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from grader import registry
+
+
+def targets(items: tuple[str, ...]) -> list[str]:
+    """Problem ids named directly or by their file (a course's own `PATH.py`)."""
+    if not items:
+        return registry.ids()
+    out = []
+    for item in items:
+        if item.endswith(".py") or Path(item).is_file():
+            ids = registry.load_file(item)
+            if not ids:
+                from grader.errors import GraderError
+
+                raise GraderError(f"{item}: registers no problem (decorate a Problem subclass with @register)")
+            out += ids
+        else:
+            registry.get(item)
+            out.append(item)
+    return out
+
+
+@click.command("selftest")
+@click.argument("items", nargs=-1, metavar="[ID | PATH.py]...")
+@click.option("--seeds", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many seeds to check each problem on.")
+def selftest_cmd(items, seeds):
+    """Run the problem contract (determinism, reference scores full marks, perturbed answers do
+    not, misconceptions distinguishable, every format renders) and report every violation.
+    Exits 1 when any check fails."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.testing import check_problem
+
+    console = Console(highlight=False)
+    table = Table(title=f"problem contract, {seeds} seeds each", title_justify="left")
+    for col in ("problem", "violations"):
+        table.add_column(col)
+    failures = []
+    for pid in targets(items):
+        found = list(check_problem(registry.get(pid), seeds))
+        failures += found
+        table.add_row(pid, "[green]none[/green]" if not found else f"[red]{len(found)}[/red]")
+    console.print(table)
+    for v in failures[:200]:
+        console.print(f"[red]✗[/red] {v}", markup=True, soft_wrap=True)
+    if failures:
+        raise SystemExit(1)

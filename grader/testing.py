@@ -1,0 +1,123 @@
+"""The problem contract (SPEC §7) as plain functions: used by the test suite and by
+`grader selftest` on a course's own problem files."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from grader.answers.base import CORRECT, MANUAL, UNANSWERED
+from grader.grading import grade, grade_part, run
+
+ALL_FORMATS = ("terminal", "md", "tex", "html", "json")
+
+
+@dataclass(frozen=True)
+class Violation:
+    problem: str
+    seed: int
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.problem} seed {self.seed}: {self.check}: {self.message}"
+
+
+def _canonical(part, value):
+    return part.type.canonical(part.type.reference(value))
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_instance(problem, seed: int, formats: tuple[str, ...] = ("json",)) -> list[Violation]:
+    """Every contract check on the variant (problem, seed); an empty list when it passes."""
+    from grader.render import render, texts, to_json
+    from grader.rng import generator
+
+    out: list[Violation] = []
+
+    def fail(check: str, message: str) -> None:
+        out.append(Violation(problem.id, seed, check, message))
+
+    try:
+        inst = problem.instance(seed)
+    except Exception as exc:  # noqa: BLE001 - a contract run reports, it does not stop
+        fail("generate", f"{type(exc).__name__}: {exc}")
+        return out
+    key = to_json(inst, solution=True)
+    if to_json(problem.instance(seed), solution=True) != key:
+        fail("determinism", "the same seed gave a different exercise or key")
+    try:
+        params = json.loads(json.dumps(inst.params))
+    except (TypeError, ValueError) as exc:
+        fail("params-json", str(exc))
+        return out
+    repinned = problem.instance(seed + 1, params)
+    if repinned.params != inst.params or to_json(repinned, solution=True)["parts"] != key["parts"]:
+        fail("params-roundtrip", "pinning every parameter did not give the same variant")
+    if list(problem.part_ids) and inst.part_ids and not set(inst.part_ids) & set(problem.part_ids):
+        fail("part-ids", f"parts {inst.part_ids} share nothing with the declared {list(problem.part_ids)}")
+
+    rng = generator("contract", seed)
+    full = {}
+    t = texts(inst)
+    for part in inst.parts:
+        ref = inst.reference(part.id)
+        answer = inst.answer(part.id)
+        full[part.id] = answer
+        if not t.prompts[part.id].strip():
+            fail("prompt", f"part {part.id} has an empty prompt")
+        if not t.solutions[part.id].strip():
+            fail("solution", f"part {part.id} has no worked solution")
+        verdict = run(part.type, answer, ref)
+        if part.type.name == "text":
+            if verdict.verdict != MANUAL:
+                fail("text-manual", f"part {part.id}: a text answer was graded {verdict.verdict}")
+            continue
+        if verdict.verdict != CORRECT:
+            fail("reference", f"part {part.id}: the reference {_short(answer)} grades {verdict.verdict}: {verdict.feedback}")
+        parsed = part.type.reference(ref)
+        for alt in part.type.notations(parsed):
+            v = run(part.type, alt, ref)
+            if v.verdict != CORRECT:
+                fail("notation", f"part {part.id}: {_short(alt)} grades {v.verdict}: {v.feedback}")
+        for wrong in part.type.perturb(parsed, rng):
+            v = run(part.type, wrong, ref)
+            if v.verdict == CORRECT:
+                fail("perturbed", f"part {part.id}: the wrong answer {_short(wrong)} grades correct")
+        for m in part.misconceptions:
+            value = m.answer(inst.context)
+            if value is None:
+                continue
+            wrong = _canonical(part, value)
+            result = grade_part(inst, part, wrong, {})
+            if result.verdict == CORRECT:
+                fail("misconception", f"part {part.id}: {m.name} gives {_short(wrong)}, which grades correct")
+            elif result.misconception is None:
+                fail("misconception", f"part {part.id}: {m.name} ({_short(wrong)}) is not recognised")
+    result = grade(inst, full)
+    if abs(result.score - result.max_score) > 1e-9 and not any(p.verdict == MANUAL for p in result.parts):
+        fail("full-marks", f"the reference answers score {result.score} of {result.max_score}")
+    blank = grade(inst, {})
+    if any(p.verdict != UNANSWERED for p in blank.parts):
+        fail("unanswered", "blank answers are not all 'unanswered'")
+    for fmt in formats:
+        for solution in (False, True):
+            try:
+                text = render(inst, fmt, solution=solution)
+            except Exception as exc:  # noqa: BLE001
+                fail(f"render-{fmt}", f"{type(exc).__name__}: {exc}")
+                continue
+            if not text.strip():
+                fail(f"render-{fmt}", "empty output")
+    return out
+
+
+def check_problem(problem, seeds: int = 50, render_every: int = 10) -> Iterator[Violation]:
+    """The contract over `seeds` seeds; every format renders on every `render_every`-th seed."""
+    for seed in range(seeds):
+        formats = ALL_FORMATS if seed % render_every == 0 else ("json",)
+        yield from check_instance(problem, seed, formats)
