@@ -13,7 +13,10 @@ from grader.submission import ProblemAnswers, Submission
 
 def instance_from(problem_id: str, seed: int | None, params: dict, path: str, fld: str = "") -> Instance:
     """Rebuild an instance from its problem id, seed and pinned parameters."""
-    problem = registry.get(problem_id)
+    try:
+        problem = registry.get(problem_id)
+    except GraderError as exc:
+        raise AnswerFileError(str(exc), path=path, field=f"{fld}.problem" if fld else "problem") from None
     if seed is None:
         unpinned = [q.name for q in problem.params if not q.has_default and q.name not in params]
         if unpinned:

@@ -1,8 +1,53 @@
 """Figures drawn from an instance's data, in every format: rich renderables for the terminal,
-plain text for markdown, and (see the documents issue) SVG and TikZ."""
+plain text for markdown, inline SVG for HTML and TikZ for LaTeX.
+
+Labels are plain text (they may come from parameters): SVG escapes them, TikZ escapes them
+and sets numbers in math mode. Layouts are computed here, in abstract units, so SVG and TikZ
+draw the same picture."""
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
+from html import escape
+
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+CHAR = 0.62  # average glyph width, in font sizes, used to size boxes around text
+INK, ACCENT, ACCENT_FILL, MUTED = "#222", "#1d4ed8", "#dbe7ff", "#555"
+_NUMBER = re.compile(r"[-−+]?\d+(\.\d+)?(/\d+)?")
+
+
+def text_width(text: str, size: float) -> float:
+    return len(text) * size * CHAR
+
+
+def tex_label(text: str) -> str:
+    """A figure label as LaTeX: numbers in math mode (a real minus sign), other text escaped."""
+    from grader.markup import latex_escape
+
+    text = str(text)
+    if _NUMBER.fullmatch(text):
+        return f"${text.replace('−', '-')}$"
+    escaped = latex_escape(text)
+    return re.sub(r"(?<![\w.])[-−](?=\d)", r"\\ensuremath{-}", escaped)
+
+
+def _svg(width: float, height: float, body: list[str], label: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="figure-svg" role="img" '
+            f'aria-label="{escape(label or "figure")}" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'width="{width:.0f}" height="{height:.0f}" font-family="{FONT}" font-size="13" '
+            f'fill="{INK}">' + "".join(body) + "</svg>")
+
+
+def _svg_text(x: float, y: float, text: str, *, anchor: str = "middle", size: float = 13,
+              weight: str = "normal", fill: str = INK, halo: bool = False) -> str:
+    extra = ' stroke="#fff" stroke-width="4" paint-order="stroke"' if halo else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" dominant-baseline="central" '
+            f'font-size="{size}" font-weight="{weight}" fill="{fill}"{extra}>{escape(str(text))}</text>')
+
+
+def _tikz(body: list[str], options: str = "") -> str:
+    return (f"\\begin{{tikzpicture}}[{options}]\n" + "\n".join(body) + "\n\\end{tikzpicture}")
 
 
 @dataclass
@@ -50,6 +95,83 @@ class TreeFigure:
             lines.append(self.caption)
         return "\n".join(lines)
 
+    def _layout(self):
+        """Nodes left to right by depth, leaves one row apart, parents centred on their
+        children: [(node, depth, row, parent index or None)]."""
+        placed: list = []
+        leaves = [0]
+
+        def place(node, depth, parent):
+            index = len(placed)
+            placed.append([node, depth, 0.0, parent])
+            rows = [place(child, depth + 1, index) for child in node.children]
+            if rows:
+                placed[index][2] = (rows[0] + rows[-1]) / 2
+            else:
+                placed[index][2] = leaves[0]
+                leaves[0] += 1
+            return placed[index][2]
+
+        place(self, 0, None)
+        depth = max(d for _, d, _, _ in placed)
+        label = [max(len(n.label) for n, d, _, _ in placed if d == k) for k in range(depth + 1)]
+        edge = [max([len(n.edge) for n, d, _, _ in placed if d == k] + [0]) for k in range(depth + 1)]
+        columns = [0.0]
+        for k in range(depth):  # column width in characters: the labels, then room for the edge's
+            columns.append(columns[-1] + max(label[k], 1) + 2.5 + edge[k + 1] * 0.85 + 2.5)
+        return placed, columns, leaves[0]
+
+    def svg(self) -> str:
+        placed, columns, rows = self._layout()
+        size, row_h, pad = 13, 30, 12
+        cw = size * CHAR
+        boxes = []
+        for node, depth, row, _ in placed:
+            w = text_width(node.label, size) + 14 if node.label else 10
+            boxes.append((pad + columns[depth] * cw, pad + row * row_h + row_h / 2, w))
+        body = []
+        for (node, _, _, parent), (x, y, _) in zip(placed, boxes):
+            if parent is None:
+                continue
+            px, py, pw = boxes[parent]
+            colour, width = (ACCENT, 2) if node.highlight else ("#999", 1)
+            body.append(f'<line x1="{px + pw:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                        f'stroke="{colour}" stroke-width="{width}"/>')
+            if node.edge:
+                ex, ey = px + pw + 0.62 * (x - px - pw), py + 0.62 * (y - py)
+                body.append(_svg_text(ex, ey, node.edge, size=11, fill=MUTED, halo=True))
+        for (node, _, _, _), (x, y, w) in zip(placed, boxes):
+            fill, stroke = (ACCENT_FILL, ACCENT) if node.highlight else ("#fff", "#888")
+            if not node.label:
+                body.append(f'<circle cx="{x + 5:.1f}" cy="{y:.1f}" r="5" fill="{INK}"/>')
+                continue
+            body.append(f'<rect x="{x:.1f}" y="{y - 11:.1f}" width="{w:.1f}" height="22" rx="5" '
+                        f'fill="{fill}" stroke="{stroke}"/>')
+            body.append(_svg_text(x + w / 2, y, node.label, weight="bold" if node.highlight else "normal"))
+        width = max(x + w for x, _, w in boxes) + pad
+        return _svg(width, rows * row_h + 2 * pad, body, self.caption or "tree")
+
+    def tikz(self) -> str:
+        placed, columns, rows = self._layout()
+        row_h = 0.62 if rows <= 24 else 0.5
+        body = []
+        for i, (node, depth, row, _) in enumerate(placed):
+            style = "tn, hl" if node.highlight else "tn"
+            label = tex_label(node.label) if node.label else ""
+            shape = f"{style}" if node.label else "dot"
+            body.append(f"\\node[{shape}] (n{i}) at ({columns[depth] * 0.19:.2f}, {-row * row_h:.2f}) {{{label}}};")
+        for i, (node, _, _, parent) in enumerate(placed):
+            if parent is None:
+                continue
+            style = "te, he" if node.highlight else "te"
+            label = f" node[el] {{{tex_label(node.edge)}}}" if node.edge else ""
+            body.append(f"\\draw[{style}] (n{parent}.east) --{label} (n{i}.west);")
+        options = ("tn/.style={draw=gray, rounded corners=2pt, anchor=west, inner sep=2pt, font=\\small}, "
+                   "dot/.style={circle, fill, inner sep=1.5pt, anchor=west}, "
+                   "te/.style={gray}, he/.style={draw=blue!70!black, very thick}, hl/.style={draw=blue!70!black, very thick, fill=blue!8, font=\\small\\bfseries}, "
+                   "el/.style={pos=0.62, fill=white, inner sep=1pt, font=\\scriptsize, text=black!75}")
+        return _tikz(body, options)
+
 
 @dataclass
 class GraphFigure:
@@ -84,6 +206,70 @@ class GraphFigure:
             lines += ["", self.caption]
         return "\n".join(lines)
 
+    def _layout(self) -> dict[str, tuple[float, float, float]]:
+        """Nodes on a circle, the first at the top, clockwise: name -> (x, y, angle), in units of
+        the node radius, y pointing down."""
+        n = len(self.nodes)
+        radius = 0.0 if n == 1 else max(3.2, 1.5 / math.sin(math.pi / n))
+        out = {}
+        for i, node in enumerate(self.nodes):
+            angle = -math.pi / 2 + 2 * math.pi * i / n
+            out[node] = (round(radius * math.cos(angle), 4), round(radius * math.sin(angle), 4), angle)
+        return out
+
+    def svg(self) -> str:
+        unit, size = 17, 13
+        pos = self._layout()
+        items, boxes = [], []
+        for node, (x, y, angle) in pos.items():
+            label = self.labels.get(node, "")
+            cx, cy = x * unit, y * unit
+            r = max(unit, text_width(node, size) / 2 + 6)
+            boxes.append((cx - r, cy - r, cx + r, cy + r))
+            if label:
+                w = text_width(label, 12)
+                dx, dy = math.cos(angle), math.sin(angle)
+                lx, ly = cx + dx * (r + 8), cy + dy * (r + 10)
+                anchor = "start" if dx > 0.35 else "end" if dx < -0.35 else "middle"
+                left = {"start": lx, "end": lx - w, "middle": lx - w / 2}[anchor]
+                boxes.append((left, ly - 9, left + w, ly + 9))
+                items.append(("label", lx, ly, label, anchor))
+            items.append(("node", cx, cy, node, r))
+        x0, y0 = min(b[0] for b in boxes) - 10, min(b[1] for b in boxes) - 10
+        width, height = max(b[2] for b in boxes) + 10 - x0, max(b[3] for b in boxes) + 10 - y0
+        body = []
+        for a, b in self.edges:
+            (xa, ya, _), (xb, yb, _) = pos[a], pos[b]
+            body.append(f'<line x1="{xa * unit - x0:.1f}" y1="{ya * unit - y0:.1f}" x2="{xb * unit - x0:.1f}" '
+                        f'y2="{yb * unit - y0:.1f}" stroke="#777" stroke-width="1.5"/>')
+        for kind, x, y, text, extra in items:
+            if kind == "label":
+                body.append(_svg_text(x - x0, y - y0, text, anchor=extra, size=12, fill=MUTED))
+                continue
+            hl = text in self.highlight
+            body.append(f'<circle cx="{x - x0:.1f}" cy="{y - y0:.1f}" r="{extra:.1f}" '
+                        f'fill="{ACCENT_FILL if hl else "#fff"}" stroke="{ACCENT if hl else INK}" '
+                        f'stroke-width="{2 if hl else 1.2}"/>')
+            body.append(_svg_text(x - x0, y - y0, text, weight="bold"))
+        return _svg(width, height, body, self.caption or "graph")
+
+    def tikz(self) -> str:
+        scale = 0.42  # cm per node radius
+        body = []
+        ids = {node: f"v{i}" for i, node in enumerate(self.nodes)}
+        for node, (x, y, angle) in self._layout().items():
+            label = self.labels.get(node, "")
+            style = "gn, hl" if node in self.highlight else "gn"
+            extra = (f", label={{[gl]{-math.degrees(angle):.0f}:{tex_label(label)}}}" if label else "")
+            body.append(f"\\node[{style}{extra}] ({ids[node]}) at ({x * scale:.2f}, {-y * scale:.2f}) "
+                        f"{{{tex_label(node)}}};")
+        for a, b in self.edges:
+            body.append(f"\\draw[gray, thick] ({ids[a]}) -- ({ids[b]});")
+        options = ("gn/.style={circle, draw, thick, minimum size=0.75cm, inner sep=1pt, font=\\bfseries, fill=white}, "
+                   "hl/.style={draw=blue!70!black, fill=blue!8, very thick}, "
+                   "gl/.style={font=\\small, text=black!75}")
+        return _tikz(body, options)
+
 
 @dataclass
 class LayerStackFigure:
@@ -107,6 +293,39 @@ class LayerStackFigure:
         if self.caption:
             lines += ["", self.caption]
         return "\n".join(lines)
+
+    def svg(self) -> str:
+        size, box_h, gap, pad = 13, 28, 20, 10
+        box_w = max(text_width(name, size) for name, _ in self.layers) + 24
+        shape_w = max([text_width(shape, size) for _, shape in self.layers] + [0])
+        body = []
+        for i, (name, shape) in enumerate(self.layers):
+            y = pad + i * (box_h + gap)
+            if i:
+                body.append(f'<line x1="{pad + box_w / 2:.1f}" y1="{y - gap:.1f}" x2="{pad + box_w / 2:.1f}" '
+                            f'y2="{y - 3:.1f}" stroke="{MUTED}" stroke-width="1.5"/>')
+                body.append(f'<path d="M{pad + box_w / 2 - 4:.1f},{y - 8:.1f} L{pad + box_w / 2:.1f},{y - 2:.1f} '
+                            f'L{pad + box_w / 2 + 4:.1f},{y - 8:.1f}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
+            body.append(f'<rect x="{pad}" y="{y}" width="{box_w:.1f}" height="{box_h}" rx="5" '
+                        f'fill="{ACCENT_FILL}" stroke="{ACCENT}"/>')
+            body.append(_svg_text(pad + box_w / 2, y + box_h / 2, name))
+            if shape:
+                body.append(_svg_text(pad + box_w + 12, y + box_h / 2, shape, anchor="start", fill=MUTED))
+        height = 2 * pad + len(self.layers) * box_h + (len(self.layers) - 1) * gap
+        return _svg(2 * pad + box_w + 12 + shape_w, height, body, self.caption or "layers")
+
+    def tikz(self) -> str:
+        width = max(len(name) for name, _ in self.layers) * 0.19 + 0.6
+        body = []
+        for i, (name, shape) in enumerate(self.layers):
+            body.append(f"\\node[layer] (l{i}) at (0, {-i * 1.05:.2f}) {{{tex_label(name)}}};")
+            if shape:
+                body.append(f"\\node[shape] at (l{i}.east) {{{tex_label(shape)}}};")
+            if i:
+                body.append(f"\\draw[-{{Stealth}}, thick, black!60] (l{i - 1}) -- (l{i});")
+        options = (f"layer/.style={{draw=blue!70!black, fill=blue!8, rounded corners=3pt, minimum width={width:.2f}cm, "
+                   "minimum height=0.6cm, font=\\small}, shape/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
+        return _tikz(body, options)
 
 
 @dataclass
@@ -143,3 +362,31 @@ class GridFigure:
         if self.caption:
             lines += ["", self.caption]
         return "\n".join(lines)
+
+    def svg(self) -> str:
+        size, pad = 13, 6
+        chars = max(len(self._cell(r, c)) for r, row in enumerate(self.values) for c in range(len(row)))
+        cell = max(34, text_width("0" * chars, size) + 14)
+        body = []
+        for r, row in enumerate(self.values):
+            for c in range(len(row)):
+                hl = (r, c) == self.highlight
+                body.append(f'<rect x="{pad + c * cell:.1f}" y="{pad + r * cell:.1f}" width="{cell:.1f}" '
+                            f'height="{cell:.1f}" fill="{ACCENT_FILL if hl else "#fff"}" '
+                            f'stroke="{ACCENT if hl else "#888"}" stroke-width="{2 if hl else 1}"/>')
+                body.append(_svg_text(pad + (c + 0.5) * cell, pad + (r + 0.5) * cell, self._cell(r, c),
+                                      weight="bold" if hl else "normal"))
+        columns = max(len(row) for row in self.values)
+        return _svg(2 * pad + columns * cell, 2 * pad + len(self.values) * cell, body, self.caption or "grid")
+
+    def tikz(self) -> str:
+        chars = max(len(self._cell(r, c)) for r, row in enumerate(self.values) for c in range(len(row)))
+        cell = max(0.7, chars * 0.2 + 0.3)
+        body = []
+        for r, row in enumerate(self.values):
+            for c in range(len(row)):
+                style = "cell, hl" if (r, c) == self.highlight else "cell"
+                body.append(f"\\node[{style}] at ({c * cell:.2f}, {-r * cell:.2f}) {{{tex_label(self._cell(r, c))}}};")
+        options = (f"cell/.style={{draw=gray, minimum size={cell:.2f}cm, inner sep=0pt, font=\\small}}, "
+                   "hl/.style={draw=blue!70!black, fill=blue!12, very thick, font=\\small\\bfseries}")
+        return _tikz(body, options)

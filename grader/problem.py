@@ -143,8 +143,7 @@ class Problem:
             missing = [q.name for q in self.params if q.name not in p]
             if missing:
                 raise GraderError(f"{self.id}: draw() left parameters {missing} unset")
-            for q in self.params:
-                p[q.name] = q.validate(p[q.name])
+            p = {q.name: q.validate(p[q.name]) for q in self.params}
             self.validate(p)
             ctx = self.solve(p)
             inst = Instance(self, seed, p, ctx, self.parts(p))

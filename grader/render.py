@@ -124,15 +124,18 @@ def texts(instance) -> Texts:
     except jinja2.TemplateNotFound:
         raise GraderError(f"{problem.id}: template {problem.template_name!r} not found") from None
     base = {"p": instance.params, "c": instance.context, "problem": problem, "instance": instance}
-    statement = _block(template, "statement", base) or ""
-    prompts, solutions = {}, {}
-    for part in instance.parts:
-        ctx = dict(base, part=part, answer=show_answer(instance.answer(part.id)))
-        prompt = _block(template, f"prompt_{part.block}", ctx)
-        if prompt is None:
-            raise GraderError(f"{problem.id}: template has no block prompt_{part.block}")
-        prompts[part.id] = prompt
-        solutions[part.id] = _block(template, f"solution_{part.block}", ctx) or ""
+    try:
+        statement = _block(template, "statement", base) or ""
+        prompts, solutions = {}, {}
+        for part in instance.parts:
+            ctx = dict(base, part=part, answer=show_answer(instance.answer(part.id)))
+            prompt = _block(template, f"prompt_{part.block}", ctx)
+            if prompt is None:
+                raise GraderError(f"{problem.id}: template has no block prompt_{part.block}")
+            prompts[part.id] = prompt
+            solutions[part.id] = _block(template, f"solution_{part.block}", ctx) or ""
+    except jinja2.TemplateError as exc:
+        raise GraderError(f"template {problem.template_name}: {exc}") from None
     return Texts(statement, prompts, solutions)
 
 

@@ -20,7 +20,7 @@ def tokens_of(raw: Any) -> tuple[str, ...]:
     if isinstance(raw, str):
         check_size(raw)
         words = _SPLIT.split(normalise_text(raw))
-    elif isinstance(raw, list) and all(isinstance(t, str) for t in raw):
+    elif isinstance(raw, (list, tuple)) and all(isinstance(t, str) for t in raw):
         words = [w for t in raw for w in _SPLIT.split(normalise_text(t))]
     else:
         raise AnswerParseError("expected a sequence of words, as a string or a list of strings")
@@ -91,7 +91,7 @@ class Set(AnswerType):
                     raw = [t for t in re.split(r"[;\n,]", text.strip("[]")) if t.strip()]
             else:
                 raw = [t for t in re.split(r"[;\n]" if ";" in text or "\n" in text else ",", text) if t.strip()]
-        if not isinstance(raw, list):
+        if not isinstance(raw, (list, tuple)):
             raise AnswerParseError("expected a list of sequences")
         if len(raw) > MAX_ITEMS:
             raise AnswerParseError(f"more than {MAX_ITEMS} items")

@@ -38,8 +38,8 @@ def print_result(result: dict, console) -> None:
 
 
 @click.command("check")
-@click.argument("answers_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--key", "key_file", type=click.Path(dir_okay=False), metavar="KEY.json",
+@click.argument("answers_file", metavar="FILE", type=click.Path())
+@click.option("--key", "key_file", type=click.Path(), metavar="KEY.json",
               help="Grade against a key (an exam's staff/key.json, or a problem's key.json); "
                    "parameters in the submission are then ignored.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")

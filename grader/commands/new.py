@@ -59,7 +59,7 @@ def write_variant(instance, fmt: str, out: Path, solution: bool) -> list[Path]:
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), help="The variant's seed (drawn and told when omitted).")
 @click.option("--param", "param_pairs", multiple=True, metavar="NAME=VALUE",
               help="Pin a parameter; VALUE is JSON when it parses (--param batch=[1,7,7,9]).")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False), metavar="FILE.json",
+@click.option("--params", "params_file", type=click.Path(), metavar="FILE.json",
               help="Pin parameters from a JSON object.")
 @click.option("--require", "require_pairs", multiple=True, metavar="NAME=VALUE",
               help="Draw only variants where a part's answer or a parameter has this value "
@@ -75,10 +75,12 @@ def new_cmd(problem_id, seed, param_pairs, params_file, require_pairs, fmt, solu
     problem = registry.get(problem_id)
     pinned = pinned_params(param_pairs, params_file)
     require = parse_assignments(require_pairs, "--require")
-    if seed is None:
+    drawn = seed is None
+    if drawn:
         seed = fresh_seed()
-        click.echo(f"seed: {seed} (make this variant again with --seed {seed})", err=True)
     instance = problem.instance(seed, pinned, require)
+    if drawn:
+        click.echo(f"seed: {seed} (make this variant again with --seed {seed})", err=True)
     if out_dir:
         for path in write_variant(instance, fmt, Path(out_dir), solution):
             click.echo(f"wrote {path}")

@@ -1,0 +1,746 @@
+"""Safe parsing of what students type: ASCII math and LaTeX, read against an allow-list.
+
+Nothing here evaluates student text. A tokenizer turns the answer into a short list of tokens
+(numbers, names, operators, a few LaTeX commands); a Pratt parser reads them and asks a
+*builder* to construct the result, so the grammar lives in one place and serves both scalar
+expressions (SymPy objects, `SympyBuilder`) and matrix expressions (see `matrix_expr`).
+Every size that could make the work explode (length, nesting, exponents, integer literals,
+node count) is checked before anything expensive is built.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable, NamedTuple
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from grader.errors import AnswerParseError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked while parsing, before SymPy builds anything expensive."""
+
+    max_chars: int = 2000
+    max_depth: int = 100
+    max_exponent: int = 1000
+    max_digits: int = 100
+    max_result_digits: int = 1000
+    max_nodes: int = 2000
+
+
+DEFAULT_LIMITS = Limits()
+
+# Built-in functions: spelling -> (canonical name, allowed numbers of arguments).
+_ONE = (1,)
+BUILTIN_FUNCTIONS: dict[str, tuple[str, tuple[int, ...] | None]] = {
+    **{f: (f, _ONE) for f in (
+        "exp sqrt abs sin cos tan sec csc cot asin acos atan sinh cosh tanh asinh acosh atanh "
+        "sigmoid softplus relu"
+    ).split()},
+    "log": ("log", (1, 2)),
+    "ln": ("log", _ONE),
+    "lg": ("log10", _ONE),
+    "max": ("max", None),
+    "min": ("min", None),
+    **{f"arc{f}": (f"a{f}", _ONE) for f in "sin cos tan sinh cosh tanh".split()},
+    "arsinh": ("asinh", _ONE), "arcosh": ("acosh", _ONE), "artanh": ("atanh", _ONE),
+}
+CONSTANTS = ("e", "pi")
+_NOT_FINITE = {"nan", "inf", "infinity", "oo"}
+
+_GREEK = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "sigma tau upsilon phi chi psi omega"
+).split()
+_GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξοπρστυφχψω", _GREEK))
+_GREEK_LETTERS.update({"ς": "sigma", "ϕ": "phi", "ϵ": "epsilon", "ϑ": "theta"})
+_GREEK_LETTERS.update({c: n.capitalize() for c, n in zip("ΓΔΘΛΞΠΣΥΦΨΩ", (
+    "gamma delta theta lambda xi pi sigma upsilon phi psi omega").split())})
+_UNICODE = {
+    "−": "-", "–": "-", "‐": "-", "·": "*", "⋅": "*", "×": "*", "∗": "*", "÷": "/",
+    "′": "'", "’": "'", "″": "''", "²": "^2", "³": "^3", "⊤": "\\top ", "√": "\\sqrt ",
+    "\u00a0": " ", "∞": "\\infty ",
+}
+_LATEX_NAMES = {g: g for g in _GREEK}
+_LATEX_NAMES.update({g.capitalize(): g.capitalize() for g in _GREEK})
+_LATEX_NAMES.update({"varepsilon": "epsilon", "varphi": "phi", "vartheta": "theta",
+                     "varsigma": "sigma", "varrho": "rho", "varpi": "pi"})
+_LATEX_FUNCTIONS = set(BUILTIN_FUNCTIONS) - {"abs", "sigmoid", "softplus", "relu", "sqrt"}
+_LATEX_OPS = {"cdot": "*", "times": "*", "ast": "*", "div": "/"}
+_LATEX_SPACES = {"quad", "qquad", "displaystyle", "textstyle", "limits", "nolimits"}
+_LATEX_DELIMS = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big", "biggl", "biggr"}
+_LATEX_WRAPPERS = {"mathrm", "mathit", "mathbf", "boldsymbol", "operatorname", "text",
+                   "textrm", "mathsf", "bm"}
+_LATEX_ACCENTS = {"hat": "hat", "bar": "bar", "tilde": "tilde", "vec": "vec", "dot": "dot"}
+_FORBIDDEN_HINTS = {
+    "=": "comparisons and equations are not allowed; type only the expression",
+    "<": "comparisons are not allowed", ">": "comparisons are not allowed",
+    "!": "'!' is not allowed (there are no factorials or negations here)",
+    ".": "'.' may only appear inside a decimal number",
+    "[": "square brackets are not allowed in an expression; use ( )",
+    "]": "square brackets are not allowed in an expression; use ( )",
+    "_": "a name must start with a letter",
+}
+
+
+class Token(NamedTuple):
+    kind: str  # "num", "name", "op", "cmd", "end"
+    value: Any
+    pos: int
+    end: int
+    alts: tuple[str, ...] = ()
+
+
+class BuildError(Exception):
+    """Raised by a builder; the parser turns it into an AnswerParseError at the current token."""
+
+
+def _fail(message: str, text: str, position: int) -> AnswerParseError:
+    return AnswerParseError(message, text, position)
+
+
+def _normalise(text: str, limits: Limits) -> tuple[str, list[int]]:
+    """Map unicode math to ASCII/LaTeX and refuse hidden or control characters.
+
+    Returns the new string and, for each of its characters, the index in `text` it came from.
+    """
+    if len(text) > limits.max_chars:
+        raise _fail(f"the answer is {len(text)} characters long; the limit is {limits.max_chars}",
+                    text, limits.max_chars)
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
+        text = text.replace("$", " ")  # math delimiters pasted from a document
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        if c == "\x00":
+            raise _fail("the answer contains a NUL byte", text, i)
+        category = unicodedata.category(c)
+        if category == "Cf":
+            raise _fail(f"the answer contains an invisible formatting character "
+                        f"U+{ord(c):04X} ({unicodedata.name(c, 'unnamed')})", text, i)
+        if c in "\t\n\r\f\v":
+            c = " "
+        elif category == "Cc":
+            raise _fail(f"the answer contains a control character U+{ord(c):04X}", text, i)
+        if c in _GREEK_LETTERS:
+            name = _GREEK_LETTERS[c]
+            rep = name if out and out[-1] == "_" else f" {name} "
+        else:
+            rep = _UNICODE.get(c, c)
+        if len(rep) == 1 and ord(rep) > 127:
+            raise _fail(f"unexpected character {c!r}", text, i)
+        out.append(rep)
+        where.extend([i] * len(rep))
+    where.append(len(text))
+    return "".join(out), where
+
+
+_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
+_WRAPPER_IN_SUBSCRIPT = re.compile(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*")
+
+
+class _Tokenizer:
+    def __init__(self, original: str, limits: Limits):
+        self.original = original
+        self.limits = limits
+        self.s, self.where = _normalise(original, limits)
+        self.open_brackets = 0
+
+    def error(self, message: str, i: int) -> AnswerParseError:
+        return _fail(message, self.original, self.where[min(i, len(self.s))])
+
+    def tokens(self) -> list[Token]:
+        s, i, out = self.s, 0, []
+        while i < len(s):
+            c = s[i]
+            if c == " ":
+                i += 1
+            elif c.isdigit() or (c == "." and i + 1 < len(s) and s[i + 1].isdigit()):
+                tok, i = self.number(i)
+                out.append(tok)
+            elif c.isascii() and c.isalpha():
+                m = _WORD.match(s, i)
+                name, j = self.subscripts(m.group(), m.end())
+                out.append(self.tok("name", name, i, j))
+                i = j
+            elif c == "\\":
+                i = self.command(i, out)
+            elif s.startswith("**", i):
+                out.append(self.tok("op", "^", i, i + 2))
+                i += 2
+            elif c in "+-*/^(){},'|" or (c == "]" and self.open_brackets):
+                self.open_brackets -= c == "]"
+                out.append(self.tok("op", c, i, i + 1))
+                i += 1
+            else:
+                raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
+        out.append(self.tok("end", None, len(s), len(s)))
+        return out
+
+    def tok(self, kind, value, i, j, alts=()) -> Token:
+        return Token(kind, value, self.where[i], self.where[j], alts)
+
+    def number(self, i: int) -> tuple[Token, int]:
+        m = _NUMBER.match(self.s, i)
+        whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
+        end = m.end()
+        if exp is None and end < len(self.s) and self.s[end] in "eE" and m.group(0)[-1:] in "eE":
+            end -= 1  # "2e" is 2 times e
+        digits = (whole + frac).lstrip("0")
+        if len(digits) > self.limits.max_digits:
+            raise self.error(f"a number has more than {self.limits.max_digits} digits", i)
+        power = int(exp) if exp else 0
+        if abs(power) > 4 * self.limits.max_digits:
+            raise self.error("a number's exponent is too large", i)
+        num, den = int(whole + frac or "0"), 10 ** len(frac)
+        if power >= 0:
+            num *= 10 ** power
+        else:
+            den *= 10 ** -power
+        return self.tok("num", (num, den), i, end), end
+
+    def subscripts(self, name: str, j: int) -> tuple[str, int]:
+        """Glue `_i`, `_{i}`, `_{\\text{true}}` onto a name: y_{pred} -> y_pred."""
+        s = self.s
+        while j < len(s) and s[j] == "_":
+            if j + 1 < len(s) and s[j + 1] == "{":
+                close, depth = j + 1, 0
+                while close < len(s):
+                    depth += {"{": 1, "}": -1}.get(s[close], 0)
+                    if depth == 0:
+                        break
+                    close += 1
+                sub = _WRAPPER_IN_SUBSCRIPT.sub("", s[j + 2:close])
+                sub = re.sub(r"\\([A-Za-z]+)", lambda m: _LATEX_NAMES.get(m.group(1), "?"), sub)
+                sub = re.sub(r"[\s{}]", "", sub)
+                if close >= len(s) or not re.fullmatch(r"[A-Za-z0-9_]+", sub):
+                    raise self.error("a subscript may only hold letters and digits", j)
+                name, j = f"{name}_{sub}", close + 1
+            else:
+                m = _SUBSCRIPT.match(s, j + 1)
+                if not m:
+                    raise self.error("empty subscript after '_'", j)
+                name, j = f"{name}_{m.group()}", m.end()
+        return name, j
+
+    def braced_word(self, j: int) -> tuple[str, int]:
+        """The argument of \\mathrm{...}, \\hat{...}: a word in braces or a single letter."""
+        s = self.s
+        while j < len(s) and s[j] == " ":
+            j += 1
+        if j < len(s) and s[j] == "{":
+            close = s.find("}", j)
+            inner = s[j + 1:close].strip() if close > 0 else ""
+            if not re.fullmatch(r"\\?[A-Za-z][A-Za-z0-9_ ]*", inner):
+                raise self.error("expected a name in braces", j)
+            inner = inner.lstrip("\\").replace(" ", "")
+            return _LATEX_NAMES.get(inner, inner), close + 1
+        if j < len(s) and s[j].isascii() and s[j].isalpha():
+            return s[j], j + 1
+        if j < len(s) and s[j] == "\\":
+            m = _WORD.match(s, j + 1)
+            if m and m.group() in _LATEX_NAMES:
+                return _LATEX_NAMES[m.group()], m.end()
+        raise self.error("expected a name", j)
+
+    def command(self, i: int, out: list[Token]) -> int:
+        s = self.s
+        m = re.compile(r"[A-Za-z]+").match(s, i + 1)
+        if not m:
+            nxt = s[i + 1:i + 2]
+            if nxt in (",", ";", ":", "!", " "):
+                return i + 2
+            if nxt in "{}":
+                out.append(self.tok("op", nxt, i, i + 2))
+                return i + 2
+            raise self.error(f"unexpected '\\{nxt}'", i)
+        cmd, j = m.group(), m.end()
+        if cmd in _LATEX_DELIMS:
+            while j < len(s) and s[j] == " ":
+                j += 1
+            d = s[j:j + 1]
+            if s.startswith("\\{", j) or s.startswith("\\}", j):
+                d, j = "(" if s[j + 1] == "{" else ")", j + 2
+            elif d in ("(", ")", "|", "."):
+                j += 1
+            elif d == "[" or d == "]":
+                d, j = "(" if d == "[" else ")", j + 1
+            elif s.startswith("\\lvert", j) or s.startswith("\\rvert", j) or s.startswith("\\vert", j):
+                d, j = "|", _WORD.match(s, j + 1).end()
+            else:
+                raise self.error(f"\\{cmd} must be followed by a bracket", j)
+            if d != ".":
+                out.append(self.tok("op", d, i, j))
+            return j
+        if cmd in _LATEX_OPS:
+            out.append(self.tok("op", _LATEX_OPS[cmd], i, j))
+        elif cmd in ("lvert", "rvert", "vert", "mid"):
+            out.append(self.tok("op", "|", i, j))
+        elif cmd in _LATEX_SPACES:
+            pass
+        elif cmd in ("frac", "dfrac", "tfrac", "sqrt"):
+            out.append(self.tok("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j))
+            k = j
+            while k < len(s) and s[k] == " ":
+                k += 1
+            if cmd == "sqrt" and s[k:k + 1] == "[":
+                out.append(self.tok("op", "[", k, k + 1))
+                self.open_brackets += 1
+                return k + 1
+        elif cmd in _LATEX_NAMES or cmd in _LATEX_FUNCTIONS or cmd == "top":
+            name, k = self.subscripts(_LATEX_NAMES.get(cmd, cmd), j)
+            out.append(self.tok("name", name, i, k))
+            return k
+        elif cmd in _LATEX_WRAPPERS:
+            word, k = self.braced_word(j)
+            name, k = self.subscripts(word, k)
+            out.append(self.tok("name", name, i, k))
+            return k
+        elif cmd in _LATEX_ACCENTS:
+            word, k = self.braced_word(j)
+            accent = _LATEX_ACCENTS[cmd]
+            name, k = self.subscripts(f"{word}_{accent}", k)
+            alts = (f"{word}{accent}", f"{accent}_{word}")
+            out.append(self.tok("name", name, i, k, alts))
+            return k
+        elif cmd == "infty":
+            raise self.error("infinity is not allowed", i)
+        else:
+            raise self.error(f"the LaTeX command \\{cmd} is not allowed", i)
+        return j
+
+
+class _Parser:
+    """Pratt parser over the token list; `builder` constructs the result."""
+
+    IMPLICIT = 20
+
+    def __init__(self, text, tokens, builder, variables, functions, limits):
+        self.text, self.toks, self.b = text, tokens, builder
+        self.variables, self.functions, self.limits = variables, functions, limits
+        self.i = 0
+        self.depth = 0
+        self.abs_depth = 0
+        self.nodes = 0
+
+    # -- helpers
+    def peek(self) -> Token:
+        return self.toks[self.i]
+
+    def next(self) -> Token:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def error(self, message: str, tok: Token | None = None) -> AnswerParseError:
+        return _fail(message, self.text, (tok or self.peek()).pos)
+
+    def expect(self, value: str, opener: Token) -> None:
+        tok = self.peek()
+        if tok.kind == "op" and tok.value == value:
+            self.i += 1
+            return
+        if tok.kind == "end":
+            raise self.error(f"missing {value!r} to close the {opener.value!r} opened here", opener)
+        raise self.error(f"expected {value!r}, found {describe(tok)}", tok)
+
+    def build(self, tok: Token, method: str, *args):
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
+        try:
+            return getattr(self.b, method)(*args)
+        except BuildError as exc:
+            raise self.error(str(exc), tok) from None
+
+    def starts_operand(self, tok: Token) -> bool:
+        if tok.kind in ("num", "name", "cmd"):
+            return True
+        return tok.kind == "op" and (tok.value in "({" or (tok.value == "|" and not self.abs_depth))
+
+    def lbp(self, tok: Token) -> int:
+        if tok.kind == "op":
+            bp = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}.get(tok.value)
+            if bp is not None:
+                return bp
+        return self.IMPLICIT if self.starts_operand(tok) else 0
+
+    # -- grammar
+    def parse(self):
+        if self.peek().kind == "end":
+            raise self.error("the answer is empty")
+        node = self.expr(0)
+        tok = self.peek()
+        if tok.kind != "end":
+            raise self.error(f"unexpected {describe(tok)}", tok)
+        return node
+
+    def expr(self, rbp: int):
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
+        left = self.prefix()
+        while True:
+            tok = self.peek()
+            if self.lbp(tok) <= rbp:
+                break
+            left = self.infix(left, tok)
+        self.depth -= 1
+        return left
+
+    def infix(self, left, tok: Token):
+        if tok.kind != "op" or tok.value not in "+-*/^'":
+            if tok.kind == "num" and self.toks[self.i - 1].kind == "num":
+                raise self.error("two numbers in a row: put an operator between them", tok)
+            return self.build(tok, "mul", left, self.expr(self.IMPLICIT))
+        self.i += 1
+        op = tok.value
+        if op == "'":
+            return self.build(tok, "prime", left)
+        if op == "^":
+            return self.build(tok, "pow", left, self.expr(29))
+        right = self.expr(10 if op in "+-" else 20)
+        return self.build(tok, {"+": "add", "-": "sub", "*": "mul", "/": "div"}[op], left, right)
+
+    def grouped(self, opener: Token, close: str):
+        saved, self.abs_depth = self.abs_depth, 0
+        node = self.expr(0)
+        self.expect(close, opener)
+        self.abs_depth = saved
+        return node
+
+    def prefix(self):
+        tok = self.next()
+        if tok.kind == "num":
+            return self.build(tok, "number", *tok.value)
+        if tok.kind == "name":
+            return self.name(tok)
+        if tok.kind == "cmd":
+            return self.frac(tok) if tok.value == "frac" else self.sqrt(tok)
+        if tok.kind == "op":
+            if tok.value == "-":
+                return self.build(tok, "neg", self.expr(25))
+            if tok.value == "+":
+                return self.expr(25)
+            if tok.value == "(":
+                return self.grouped(tok, ")")
+            if tok.value == "{":
+                return self.grouped(tok, "}")
+            if tok.value == "|":
+                self.abs_depth += 1
+                node = self.expr(0)
+                self.expect("|", tok)
+                self.abs_depth -= 1
+                return self.build(tok, "call", "abs", [node])
+        if tok.kind == "end":
+            raise self.error("the answer ends too early", tok)
+        raise self.error(f"unexpected {describe(tok)}", tok)
+
+    def argument(self, tok: Token):
+        """A braced LaTeX argument, or a single factor: \\frac{a}{b}, \\sqrt x."""
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.value == "{":
+            self.i += 1
+            return self.grouped(nxt, "}")
+        if not self.starts_operand(nxt):
+            raise self.error(f"{describe(tok)} needs an argument", nxt)
+        return self.expr(self.IMPLICIT)
+
+    def frac(self, tok: Token):
+        num = self.argument(tok)
+        den = self.argument(tok)
+        return self.build(tok, "div", num, den)
+
+    def sqrt(self, tok: Token):
+        index = None
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.value == "[":
+            self.i += 1
+            index = self.grouped(nxt, "]")
+        arg = self.argument(tok)
+        if index is None:
+            return self.build(tok, "call", "sqrt", [arg])
+        return self.build(tok, "root", arg, index)
+
+    def name(self, tok: Token):
+        candidates = (tok.value, *tok.alts)
+        primes = 0
+        while self.peek().kind == "op" and self.peek().value == "'" and primes < 4:
+            if not any(c in self.functions for c in candidates):
+                break
+            self.i += 1
+            primes += 1
+        for c in candidates:
+            if c in self.functions:
+                return self.call(tok, c, primes, declared=True)
+        for c in candidates:
+            if c in self.variables:
+                return self.build(tok, "symbol", c)
+        special = self.build(tok, "special", tok.value)
+        if special is not None:
+            return special
+        if tok.value in CONSTANTS:
+            return self.build(tok, "constant", tok.value)
+        spelling = tok.value if tok.value in BUILTIN_FUNCTIONS else tok.value.lower()
+        if spelling in BUILTIN_FUNCTIONS or spelling in self.b.extra_functions:
+            return self.call(tok, spelling, 0, declared=False)
+        base = re.fullmatch(r"log_(\d+|[A-Za-z]\w*)", tok.value)
+        if base:
+            return self.call(tok, "log", 0, declared=False, base=base.group(1))
+        if len(tok.value) > 1 and tok.value.isalpha() and all(c in self.variables for c in tok.value):
+            node = self.build(tok, "symbol", tok.value[0])
+            for c in tok.value[1:]:
+                node = self.build(tok, "mul", node, self.build(tok, "symbol", c))
+            return node
+        if tok.value.lower() in _NOT_FINITE:
+            raise self.error(f"{tok.value!r} is not a finite number", tok)
+        raise self.error(f"unknown name {tok.value!r}; {self.allowed_names()}", tok)
+
+    def allowed_names(self) -> str:
+        parts = []
+        if self.variables:
+            parts.append("variables: " + ", ".join(sorted(self.variables)))
+        if self.functions:
+            parts.append("functions: " + ", ".join(sorted(self.functions)))
+        extra = sorted(self.b.extra_names)
+        if extra:
+            parts.append("also: " + ", ".join(extra))
+        builtins = sorted({f for f in BUILTIN_FUNCTIONS if not f.startswith("ar") and f != "lg"}
+                          | self.b.extra_functions)
+        parts.append("built-in functions: " + ", ".join(builtins))
+        parts.append("constants: e, pi")
+        return "allowed names are " + "; ".join(parts)
+
+    def call(self, tok: Token, name: str, primes: int, *, declared: bool, base: str | None = None):
+        power = None
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.value == "^":
+            self.i += 1
+            power = self.expr(29)
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.value in "({":
+            self.i += 1
+            saved, self.abs_depth = self.abs_depth, 0
+            args = [self.expr(0)]
+            while self.peek().kind == "op" and self.peek().value == ",":
+                self.i += 1
+                args.append(self.expr(0))
+            self.expect(")" if nxt.value == "(" else "}", nxt)
+            self.abs_depth = saved
+        elif self.starts_operand(nxt):
+            args = [self.expr(self.IMPLICIT)]
+        else:
+            raise self.error(f"{name!r} is a function: give it an argument, e.g. {name}(x)", nxt)
+        if declared:
+            if len(args) != 1:
+                raise self.error(f"{name} takes one argument", tok)
+            node = self.build(tok, "apply", name, args[0], primes)
+        else:
+            canonical, arity = BUILTIN_FUNCTIONS.get(name, (name, (1,)))
+            if base is not None:
+                args.append(self.name(Token("name", base, tok.pos, tok.end)) if not base.isdigit()
+                            else self.build(tok, "number", int(base), 1))
+            if arity is not None and len(args) not in arity:
+                raise self.error(f"{name} takes {' or '.join(map(str, arity))} argument(s), "
+                                 f"not {len(args)}", tok)
+            if arity is None and not args:
+                raise self.error(f"{name} needs at least one argument", tok)
+            node = self.build(tok, "call", canonical, args)
+        return node if power is None else self.build(tok, "pow", node, power)
+
+
+def describe(tok: Token) -> str:
+    if tok.kind == "end":
+        return "the end of the answer"
+    if tok.kind == "cmd":
+        return f"\\{tok.value}"
+    return repr(tok.value if tok.kind != "num" else "number")
+
+
+def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
+               limits: Limits | None = None):
+    """Parse `text` with `builder`; raises AnswerParseError for anything outside the grammar."""
+    limits = limits or DEFAULT_LIMITS
+    if not isinstance(text, str):
+        raise AnswerParseError(f"expected text, got {type(text).__name__}")
+    tokens = _Tokenizer(text, limits).tokens()
+    return _Parser(text, tokens, builder, frozenset(variables), frozenset(functions), limits).parse()
+
+
+_DUMMY = sympy.Symbol("_t", real=True)  # student names cannot start with "_"
+
+
+def _rational_digits(q: sympy.Rational) -> float:
+    import math
+
+    return max(math.log10(abs(int(q.p)) or 1), math.log10(int(q.q)))
+
+
+class SympyBuilder:
+    """Builds SymPy expressions for the parser, refusing sizes beyond `limits` first."""
+
+    extra_functions: frozenset[str] = frozenset()
+    extra_names: tuple[str, ...] = ()
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+
+    def number(self, num: int, den: int):
+        return sympy.Rational(num, den)
+
+    def symbol(self, name: str):
+        return sympy.Symbol(name, real=True)
+
+    def special(self, name: str):
+        return None
+
+    def constant(self, name: str):
+        return sympy.E if name == "e" else sympy.pi
+
+    def add(self, a, b):
+        return a + b
+
+    def sub(self, a, b):
+        return a - b
+
+    def mul(self, a, b):
+        return a * b
+
+    def neg(self, a):
+        return -a
+
+    def div(self, a, b):
+        if b.is_zero:
+            raise BuildError("division by zero")
+        return a / b
+
+    def pow(self, base, exponent):
+        if exponent.is_Rational:
+            if abs(exponent) > self.limits.max_exponent:
+                raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
+            if base.is_Rational:
+                if base.is_zero and exponent.is_negative:
+                    raise BuildError("division by zero")
+                digits = float(abs(exponent)) * _rational_digits(base)
+                if digits > self.limits.max_result_digits:
+                    raise BuildError("this power is too large to compute")
+        return base**exponent
+
+    def root(self, arg, index):
+        if not (index.is_Integer and 2 <= index <= self.limits.max_exponent):
+            raise BuildError("the index of a root must be a whole number of 2 or more")
+        return self.pow(arg, sympy.Rational(1, index))
+
+    def prime(self, node):
+        raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
+
+    def call(self, name: str, args: list):
+        if name in _SYMPY_CALLS:
+            return _SYMPY_CALLS[name](*args)
+        raise BuildError(f"unknown function {name!r}")
+
+    def apply(self, name: str, arg, order: int):
+        f = sympy.Function(name)
+        if order == 0:
+            return f(arg)
+        if arg.is_Symbol:
+            return sympy.Derivative(f(arg), (arg, order))
+        return sympy.Subs(sympy.Derivative(f(_DUMMY), (_DUMMY, order)), _DUMMY, arg)
+
+
+_SYMPY_CALLS = {
+    "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+    "sec": sympy.sec, "csc": sympy.csc, "cot": sympy.cot,
+    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
+    "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh,
+    "log": lambda x, base=None: sympy.log(x) if base is None else sympy.log(x) / sympy.log(base),
+    "log10": lambda x: sympy.log(x) / sympy.log(10),
+    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
+    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
+    "relu": lambda x: sympy.Max(0, x),
+    "max": sympy.Max, "min": sympy.Min,
+}
+
+
+def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
+          limits: Limits | None = None) -> sympy.Expr:
+    """Read a student's expression into SymPy; raises AnswerParseError (with a position)."""
+    limits = limits or DEFAULT_LIMITS
+    return parse_with(text, SympyBuilder(limits), variables=variables, functions=functions,
+                      limits=limits)
+
+
+def parse_number(text: str, limits: Limits | None = None) -> sympy.Expr:
+    """Read a closed-form real constant (`sqrt(2)/2`, `-5/3`, `1e-3`, `\\frac{1}{2}`), exactly."""
+    value = parse(text, limits=limits)
+    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise AnswerParseError("the answer is not a finite number", text, None)
+    approx = value.evalf(30)
+    re_part, im_part = approx.as_real_imag()
+    if not (re_part.is_Number and im_part.is_Number) or not re_part.is_finite:
+        raise AnswerParseError("the answer is not a finite real number", text, None)
+    if im_part != 0 and abs(im_part) > 1e-25 * max(1, abs(re_part)):
+        raise AnswerParseError("the answer is not a real number (it has an imaginary part)",
+                               text, None)
+    return value
+
+
+def _derivative_parts(expr) -> tuple[str, int, Any]:
+    """(function name, order, argument) of f'(u) as the parser builds it."""
+    if isinstance(expr, sympy.Subs):
+        deriv = expr.expr
+        return deriv.expr.func.__name__, deriv.derivative_count, expr.point[0]
+    return expr.expr.func.__name__, expr.derivative_count, expr.variables[0]
+
+
+class _TextPrinter(StrPrinter):
+    def _print_Derivative(self, expr):
+        name, order, arg = _derivative_parts(expr)
+        return f"{name}{chr(39) * order}({self._print(arg)})"
+
+    _print_Subs = _print_Derivative
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+
+class _LatexWriter(LatexPrinter):
+    def _print_Symbol(self, expr, style="plain"):
+        head, _, rest = expr.name.partition("_")
+        tex = f"\\{head}" if head in _LATEX_NAMES else head
+        return f"{tex}_{{{rest}}}" if rest else tex
+
+    def _print_Derivative(self, expr):
+        name, order, arg = _derivative_parts(expr)
+        return f"{self._print_Symbol(sympy.Symbol(name))}{chr(39) * order}\\left({self._print(arg)}\\right)"
+
+    _print_Subs = _print_Derivative
+
+
+def to_text(expr) -> str:
+    """An expression in the ASCII notation students type (parses back to an equal expression)."""
+    return _TextPrinter().doprint(expr)
+
+
+def to_latex(expr) -> str:
+    """An expression in LaTeX that the parser reads back."""
+    return _LatexWriter().doprint(expr)

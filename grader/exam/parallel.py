@@ -1,0 +1,71 @@
+"""Running one function over many items, in a process pool when asked, with a progress bar."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+
+def default_jobs() -> int:
+    """The number of processes used when `--jobs` is not given: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr (silent when stderr is not a terminal); yields `advance(n)`."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False, disable=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task, n)
+
+
+def _setup(course_dirs: Sequence[str], initializer: Callable | None, initargs: tuple) -> None:
+    from grader.registry import add_problem_dir
+
+    for folder in course_dirs:
+        add_problem_dir(folder)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _chunk(fn: Callable, items: list) -> list:
+    return [fn(item) for item in items]
+
+
+def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, description: str,
+            initializer: Callable | None = None, initargs: tuple = ()) -> list:
+    """`[fn(item) for item in items]`, in `jobs` processes when jobs > 1 (fn, the items and
+    the initializer must then be picklable), with a progress bar. Results keep the items' order."""
+    from grader.registry import course_dirs
+
+    items = list(items)
+    with progress_bar(description, len(items)) as advance:
+        if jobs <= 1 or len(items) <= 1:
+            _setup((), initializer, initargs)
+            out = []
+            for item in items:
+                out.append(fn(item))
+                advance(1)
+            return out
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        size = max(1, min(32, len(items) // (jobs * 8)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        results: list = [None] * len(chunks)
+        dirs = tuple(str(d) for d in course_dirs())
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_setup,
+                                 initargs=(dirs, initializer, initargs)) as pool:
+            futures = {pool.submit(_chunk, fn, chunk): i for i, chunk in enumerate(chunks)}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                advance(len(chunks[i]))
+        return [r for chunk in results for r in chunk]

@@ -1,0 +1,46 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+
+TESTS = Path(__file__).resolve().parent
+
+
+def shared_dir() -> Path | None:
+    """The course's shared folder (seeds, cases, corpora) beside the checkout, if present."""
+    env = os.environ.get("GRADER_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates.append(TESTS.parents[1] / "shared")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """Run the CLI in-process; returns click's Result (stdout, stderr, exit_code)."""
+
+    def run(*args, **kwargs):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def write_json(tmp_path):
+    def write(name, value):
+        path = tmp_path / name
+        path.write_text(json.dumps(value), encoding="utf-8")
+        return path
+
+    return write
