@@ -118,7 +118,7 @@ class TreeFigure:
         edge = [max([len(n.edge) for n, d, _, _ in placed if d == k] + [0]) for k in range(depth + 1)]
         columns = [0.0]
         for k in range(depth):  # column width in characters: the labels, then room for the edge's
-            columns.append(columns[-1] + max(label[k], 1) + 2.5 + edge[k + 1] * 0.85 + 2.5)
+            columns.append(columns[-1] + max(label[k], 1) + 3 + edge[k + 1] + 3)
         return placed, columns, leaves[0]
 
     def svg(self) -> str:
@@ -153,7 +153,7 @@ class TreeFigure:
 
     def tikz(self) -> str:
         placed, columns, rows = self._layout()
-        row_h = 0.62 if rows <= 24 else 0.5
+        row_h = 0.62 if rows <= 24 else 0.55
         body = []
         for i, (node, depth, row, _) in enumerate(placed):
             style = "tn, hl" if node.highlight else "tn"
@@ -320,11 +320,11 @@ class LayerStackFigure:
         for i, (name, shape) in enumerate(self.layers):
             body.append(f"\\node[layer] (l{i}) at (0, {-i * 1.05:.2f}) {{{tex_label(name)}}};")
             if shape:
-                body.append(f"\\node[shape] at (l{i}.east) {{{tex_label(shape)}}};")
+                body.append(f"\\node[shapelabel] at (l{i}.east) {{{tex_label(shape)}}};")
             if i:
                 body.append(f"\\draw[-{{Stealth}}, thick, black!60] (l{i - 1}) -- (l{i});")
         options = (f"layer/.style={{draw=blue!70!black, fill=blue!8, rounded corners=3pt, minimum width={width:.2f}cm, "
-                   "minimum height=0.6cm, font=\\small}, shape/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
+                   "minimum height=0.6cm, font=\\small}, shapelabel/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
         return _tikz(body, options)
 
 
@@ -383,10 +383,10 @@ class GridFigure:
         chars = max(len(self._cell(r, c)) for r, row in enumerate(self.values) for c in range(len(row)))
         cell = max(0.7, chars * 0.2 + 0.3)
         body = []
-        for r, row in enumerate(self.values):
-            for c in range(len(row)):
-                style = "cell, hl" if (r, c) == self.highlight else "cell"
-                body.append(f"\\node[{style}] at ({c * cell:.2f}, {-r * cell:.2f}) {{{tex_label(self._cell(r, c))}}};")
+        cells = [(r, c) for r, row in enumerate(self.values) for c in range(len(row))]
+        for r, c in sorted(cells, key=lambda rc: rc == self.highlight):  # the highlight on top
+            style = "cell, hl" if (r, c) == self.highlight else "cell"
+            body.append(f"\\node[{style}] at ({c * cell:.2f}, {-r * cell:.2f}) {{{tex_label(self._cell(r, c))}}};")
         options = (f"cell/.style={{draw=gray, minimum size={cell:.2f}cm, inner sep=0pt, font=\\small}}, "
                    "hl/.style={draw=blue!70!black, fill=blue!12, very thick, font=\\small\\bfseries}")
         return _tikz(body, options)

@@ -360,7 +360,7 @@ def figure_latex(figure) -> str:
     """A figure as LaTeX: centred TikZ (its text form where it has none) and caption."""
     body = figure.tikz() if hasattr(figure, "tikz") else _latex_code(figure.text())
     caption = getattr(figure, "caption", "")
-    caption = f"\\[0.5ex]\n{{\\small {markdown_to_latex(caption)}}}" if caption else ""
+    caption = f"\\\\[0.5ex]\n{{\\small {markdown_to_latex(caption)}}}" if caption else ""
     return f"\\begin{{center}}\n{body}{caption}\n\\end{{center}}"
 
 

@@ -90,6 +90,7 @@ def _environment(course_dirs: tuple[str, ...]):
     from grader import markup
 
     env.filters.update(markup.filters())
+    env.globals["unicode_preamble"] = markup.unicode_tex_preamble()
     return env
 
 
