@@ -41,9 +41,13 @@ def _chunk(fn: Callable, items: list) -> list:
 
 
 def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, description: str,
-            initializer: Callable | None = None, initargs: tuple = ()) -> list:
+            initializer: Callable | None = None, initargs: tuple = (),
+            on_crash: Callable[[Any, BaseException], Any] | None = None) -> list:
     """`[fn(item) for item in items]`, in `jobs` processes when jobs > 1 (fn, the items and
-    the initializer must then be picklable), with a progress bar. Results keep the items' order."""
+    the initializer must then be picklable), with a progress bar. Results keep the items' order.
+
+    With `on_crash`, a chunk whose worker died (or raised) is rerun item by item, each in a
+    fresh process, and an item that fails again gets `on_crash(item, error)` as its result."""
     from grader.registry import course_dirs
 
     items = list(items)
@@ -64,8 +68,28 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
         with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_setup,
                                  initargs=(dirs, initializer, initargs)) as pool:
             futures = {pool.submit(_chunk, fn, chunk): i for i, chunk in enumerate(chunks)}
+            failed = []
             for future in as_completed(futures):
                 i = futures[future]
-                results[i] = future.result()
+                try:
+                    results[i] = future.result()
+                except Exception:
+                    if on_crash is None:
+                        raise
+                    failed.append(i)
+                    continue
                 advance(len(chunks[i]))
+        for i in sorted(failed):
+            results[i] = [_isolated(fn, item, dirs, initializer, initargs, on_crash) for item in chunks[i]]
+            advance(len(chunks[i]))
         return [r for chunk in results for r in chunk]
+
+
+def _isolated(fn, item, dirs, initializer, initargs, on_crash):
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(max_workers=1, initializer=_setup, initargs=(dirs, initializer, initargs)) as pool:
+            return pool.submit(fn, item).result()
+    except Exception as exc:
+        return on_crash(item, exc)
