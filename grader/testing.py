@@ -62,42 +62,13 @@ def check_instance(problem, seed: int, formats: tuple[str, ...] = ("json",)) -> 
         fail("part-ids", f"parts {inst.part_ids} share nothing with the declared {list(problem.part_ids)}")
 
     rng = generator("contract", seed)
-    full = {}
+    full = {part.id: inst.answer(part.id) for part in inst.parts}
     t = texts(inst)
     for part in inst.parts:
-        ref = inst.reference(part.id)
-        answer = inst.answer(part.id)
-        full[part.id] = answer
-        if not t.prompts[part.id].strip():
-            fail("prompt", f"part {part.id} has an empty prompt")
-        if not t.solutions[part.id].strip():
-            fail("solution", f"part {part.id} has no worked solution")
-        verdict = run(part.type, answer, ref)
-        if part.type.name == "text":
-            if verdict.verdict != MANUAL:
-                fail("text-manual", f"part {part.id}: a text answer was graded {verdict.verdict}")
-            continue
-        if verdict.verdict != CORRECT:
-            fail("reference", f"part {part.id}: the reference {_short(answer)} grades {verdict.verdict}: {verdict.feedback}")
-        parsed = part.type.reference(ref)
-        for alt in part.type.notations(parsed):
-            v = run(part.type, alt, ref)
-            if v.verdict != CORRECT:
-                fail("notation", f"part {part.id}: {_short(alt)} grades {v.verdict}: {v.feedback}")
-        for wrong in part.type.perturb(parsed, rng):
-            v = run(part.type, wrong, ref)
-            if v.verdict == CORRECT:
-                fail("perturbed", f"part {part.id}: the wrong answer {_short(wrong)} grades correct")
-        for m in part.misconceptions:
-            value = m.answer(inst.context)
-            if value is None:
-                continue
-            wrong = _canonical(part, value)
-            result = grade_part(inst, part, wrong, {})
-            if result.verdict == CORRECT:
-                fail("misconception", f"part {part.id}: {m.name} gives {_short(wrong)}, which grades correct")
-            elif result.misconception is None:
-                fail("misconception", f"part {part.id}: {m.name} ({_short(wrong)}) is not recognised")
+        try:
+            _check_part(inst, part, t, rng, fail)
+        except Exception as exc:  # noqa: BLE001 - report and go on with the other parts
+            fail("exception", f"part {part.id}: {type(exc).__name__}: {exc}")
     result = grade(inst, full)
     if abs(result.score - result.max_score) > 1e-9 and not any(p.verdict == MANUAL for p in result.parts):
         fail("full-marks", f"the reference answers score {result.score} of {result.max_score}")
@@ -114,6 +85,43 @@ def check_instance(problem, seed: int, formats: tuple[str, ...] = ("json",)) -> 
             if not text.strip():
                 fail(f"render-{fmt}", "empty output")
     return out
+
+
+def _check_part(inst, part, t, rng, fail) -> None:
+    """The per-part checks: prompt and solution present, the reference and its other notations
+    right, perturbations and misconceptions wrong."""
+    ref = inst.reference(part.id)
+    answer = inst.answer(part.id)
+    if not t.prompts[part.id].strip():
+        fail("prompt", f"part {part.id} has an empty prompt")
+    if not t.solutions[part.id].strip():
+        fail("solution", f"part {part.id} has no worked solution")
+    verdict = run(part.type, answer, ref)
+    if part.type.name == "text":
+        if verdict.verdict != MANUAL:
+            fail("text-manual", f"part {part.id}: a text answer was graded {verdict.verdict}")
+        return
+    if verdict.verdict != CORRECT:
+        fail("reference", f"part {part.id}: the reference {_short(answer)} grades {verdict.verdict}: {verdict.feedback}")
+    parsed = part.type.reference(ref)
+    for alt in part.type.notations(parsed):
+        v = run(part.type, alt, ref)
+        if v.verdict != CORRECT:
+            fail("notation", f"part {part.id}: {_short(alt)} grades {v.verdict}: {v.feedback}")
+    for wrong in part.type.perturb(parsed, rng):
+        v = run(part.type, wrong, ref)
+        if v.verdict == CORRECT:
+            fail("perturbed", f"part {part.id}: the wrong answer {_short(wrong)} grades correct")
+    for m in part.misconceptions:
+        value = m.answer(inst.context)
+        if value is None:
+            continue
+        wrong = _canonical(part, value)
+        result = grade_part(inst, part, wrong, {})
+        if result.verdict == CORRECT:
+            fail("misconception", f"part {part.id}: {m.name} gives {_short(wrong)}, which grades correct")
+        elif result.misconception is None:
+            fail("misconception", f"part {part.id}: {m.name} ({_short(wrong)}) is not recognised")
 
 
 def check_problem(problem, seeds: int = 50, render_every: int = 10) -> Iterator[Violation]:

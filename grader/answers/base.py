@@ -60,7 +60,8 @@ class AnswerType:
         raise NotImplementedError
 
     def reference(self, ref: Any) -> Any:
-        """The problem's reference value in the parsed form `compare` takes."""
+        """The problem's reference value in the parsed form `compare` takes. Idempotent: it
+        accepts its own output, which `canonical`, `notations` and `perturb` receive."""
         return self.parse(ref)
 
     def compare(self, sub: Any, ref: Any) -> Outcome:
