@@ -117,6 +117,8 @@ class Vector(AnswerType):
         return shape, values
 
     def reference(self, ref: Any):
+        if isinstance(ref, tuple) and len(ref) == 2 and isinstance(ref[0], tuple):
+            return ref  # already parsed
         shape = shape_of(ref)
         return shape, [self.entry.reference(v) for v in _flatten(ref)]
 
