@@ -27,7 +27,8 @@ def list_cmd(as_json):
     from rich.table import Table
 
     table = Table(title="grader catalog", title_justify="left", show_lines=False)
-    for col in ("id", "title", "topic", "parts"):
+    table.add_column("id", no_wrap=True, style="bold")
+    for col in ("title", "topic", "parts"):
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(row["id"], row["title"], row["topic"], " ".join(row["parts"]))
