@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader import __version__, registry
 from grader.exam.files import sha256, write_atomic, write_json
-from grader.exam.spec import ExamProblem, ExamSpec, Student, first_variant
+from grader.exam.spec import ExamProblem, ExamSpec, Student, unsatisfiable, variant
 from grader.rng import exam_seed
 
 MAX_REDRAWS = 25  # draws per student before a problem counts as out of distinct variants
@@ -68,20 +68,28 @@ def key_entry(instance, points: float | None) -> dict:
 def assign_variants(task: tuple) -> dict:
     """Variants of one exam problem for every student, in student-id order: each seed comes from
     the HMAC; a variant another student already has is redrawn (attempt 1, 2, ...) until the
-    problem runs out of distinct ones, after which variants are shared."""
+    problem runs out of distinct ones, after which students share the first variant drawn."""
     item, exam_id, secret, student_ids = task
     problem = registry.get(item.id)
     seen: set[str] = set()
     entries, fingerprints = [], []
     exhausted_at = None
     for sid in student_ids:
-        for attempt in range(1 if exhausted_at is not None else MAX_REDRAWS):
-            instance = first_variant(problem, item, exam_seed(secret, exam_id, sid, item.index, attempt))
+        chosen = None
+        for attempt in range(MAX_REDRAWS):
+            instance = variant(problem, item, exam_seed(secret, exam_id, sid, item.index, attempt))
+            if instance is None:  # no draw from this seed meets `require`: the next seed may
+                continue
             fingerprint = instance.fingerprint()
-            if fingerprint not in seen:
+            if chosen is None or fingerprint not in seen:
+                chosen = instance, fingerprint
+            if fingerprint not in seen or exhausted_at is not None:
                 break
         else:
-            exhausted_at = exhausted_at or sid
+            if chosen is None:
+                raise unsatisfiable(item, MAX_REDRAWS)
+            exhausted_at = sid
+        instance, fingerprint = chosen
         seen.add(fingerprint)
         entries.append(key_entry(instance, item.points))
         fingerprints.append(fingerprint)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.errors import ExamError, GraderError
+from grader.errors import ConstraintUnsatisfiable, ExamError, GraderError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +26,7 @@ PROBLEM_KEYS = ("id", "points", "params", "require")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 MAX_INPUT_BYTES = 5 * 1024 * 1024
 SECRET_ENV = "GRADER_SECRET"
+PROBE_SEEDS = 5  # seeds tried before a `require` counts as impossible
 
 
 @dataclass(frozen=True)
@@ -191,19 +192,26 @@ def load_spec(path: str | os.PathLike, probe: bool = True) -> ExamSpec:
                                 where=lines.at(name, index, f"params.{pname}", "params")) from None
         where = lines.at(name, index, "require" if require else "params", "params", "id")
         item = ExamProblem(index, pid, points, params, require, where)
-        if probe:
-            first_variant(problem, item, 0)
+        if probe and all(variant(problem, item, seed) is None for seed in range(PROBE_SEEDS)):
+            raise unsatisfiable(item, PROBE_SEEDS)
         problems.append(item)
     return ExamSpec(exam_id, title, instructions, tuple(problems), data)
 
 
-def first_variant(problem, item: ExamProblem, seed: int):
-    """The instance for `seed`; params or `require` that cannot be met are an ExamError at the
-    problem's line."""
+def variant(problem, item: ExamProblem, seed: int):
+    """The instance for `seed` that meets the item's `require`, or None when no draw from this
+    seed does; parameters that break the problem's rules are an ExamError at the item's line."""
     try:
         return problem.instance(seed, item.params, item.require)
+    except ConstraintUnsatisfiable:
+        return None
     except GraderError as exc:
         raise ExamError(f"{item.label}: {exc}", where=item.where) from None
+
+
+def unsatisfiable(item: ExamProblem, seeds: int) -> ExamError:
+    return ExamError(f"{item.label}: no variant meets require = {item.require} (tried {seeds} seeds)",
+                     where=item.where)
 
 
 def load_roster(path: str | os.PathLike) -> tuple[list[Student], bytes]:

@@ -1,0 +1,248 @@
+"""`grader exam build`: layout, determinism, secrets, distinct variants, spec and roster errors."""
+import json
+from pathlib import Path
+
+import pytest
+
+SECRET = "correct horse battery staple"
+
+EXAM = """\
+id = "midterm-1"
+title = "Midterm 1"
+instructions = "Answer every part."
+
+[[problem]]
+id = "batchnorm-forward"
+points = 10
+
+[[problem]]
+id = "batchnorm-forward"
+points = 6
+params = { gamma = 2, beta = 1 }
+require = { variance = 9 }
+"""
+
+
+def write_exam(folder: Path, text: str = EXAM, students: int = 40, name: str = "exam.toml") -> tuple[Path, Path]:
+    """An exam file and a roster of `students` students (s01, s02, ...; every third has no name)."""
+    exam = folder / name
+    exam.write_text(text, encoding="utf-8")
+    roster = folder / "roster.csv"
+    rows = ["id,name,email"] + [f"s{i:02d},{'' if i % 3 == 0 else f'Student {i}'},s{i:02d}@uni.edu"
+                                for i in range(1, students + 1)]
+    roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return exam, roster
+
+
+def build(invoke, folder: Path, out: Path, *extra, text: str = EXAM, students: int = 40, secret: str | None = SECRET):
+    exam, roster = write_exam(folder, text, students)
+    env = {"GRADER_SECRET": secret} if secret is not None else {"GRADER_SECRET": ""}
+    return invoke("exam", "build", exam, "--roster", roster, "--out", out, "--no-pdf", *extra, env=env)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    folder = tmp_path_factory.mktemp("exam")
+    exam, roster = write_exam(folder)
+    result = CliRunner().invoke(cli, ["exam", "build", str(exam), "--roster", str(roster), "--out",
+                                      str(folder / "out"), "--no-pdf", "--jobs", "2"],
+                                env={"GRADER_SECRET": SECRET}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "out"
+
+
+def test_layout_and_shapes(built):
+    key = json.loads((built / "staff/key.json").read_text())
+    manifest = json.loads((built / "staff/manifest.json").read_text())
+    assert key["exam"] == "midterm-1"
+    assert sorted(key["students"]) == [f"s{i:02d}" for i in range(1, 41)]
+    for sid, entries in key["students"].items():
+        folder = built / "students" / sid
+        assert sorted(p.name for p in folder.iterdir()) == ["answers.json", "exam.html", "exam.md", "exam.tex"]
+        skeleton = json.loads((folder / "answers.json").read_text())
+        assert skeleton == {"student": sid, "exam": "midterm-1", "problems": [
+            {"problem": "batchnorm-forward", "answers": {"mean": None, "variance": None, "output": None}}] * 2}
+        assert (built / "staff/solutions" / f"{sid}.md").is_file()
+        assert [e["points"] for e in entries] == [10, 6]
+        for entry in entries:
+            assert set(entry) == {"problem", "seed", "params", "points", "parts"}
+            assert sum(p["points"] for p in entry["parts"]) == pytest.approx(entry["points"], abs=1e-9)
+            assert all(set(p) == {"id", "type", "answer", "points"} for p in entry["parts"])
+        assert entries[1]["params"]["gamma"] == 2 and entries[1]["params"]["beta"] == 1
+        assert str(entries[1]["parts"][1]["answer"]) == "9"  # require = { variance = 9 }
+        info = manifest["students"][sid]
+        assert len(info["variants"]) == 2 and set(info["files"]) >= {f"students/{sid}/exam.md"}
+    assert manifest["grader_version"] and manifest["inputs"]["exam"]["sha256"] and manifest["inputs"]["roster"]["sha256"]
+    assert SECRET not in (built / "staff/manifest.json").read_text()
+    assert manifest["students"]["s01"]["name"] == "Student 1" and manifest["students"]["s03"]["name"] == ""
+
+
+def test_manifest_hashes_match_files(built):
+    import hashlib
+
+    manifest = json.loads((built / "staff/manifest.json").read_text())
+    for info in manifest["students"].values():
+        for rel, digest in info["files"].items():
+            assert hashlib.sha256((built / rel).read_bytes()).hexdigest() == digest
+
+
+def test_no_two_students_share_a_variant(built):
+    manifest = json.loads((built / "staff/manifest.json").read_text())
+    for index in range(2):
+        prints = [info["variants"][index] for info in manifest["students"].values()]
+        assert len(set(prints)) == len(prints)
+    assert [p["variants"] for p in manifest["problems"]] == [40, 40]
+
+
+def test_key_never_reaches_students(built):
+    key = json.loads((built / "staff/key.json").read_text())
+    for sid, entries in key["students"].items():
+        folder = built / "students" / sid
+        texts = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+        assert "seed" not in json.loads(texts["answers.json"])["problems"][0]
+        for name, text in texts.items():
+            for entry in entries:
+                assert str(entry["seed"]) not in text, (sid, name)
+            for marker in ("**Solution.**", "\\begin{solution}", '<div class="solution"', "**Answer:**"):
+                assert marker not in text, (sid, name, marker)
+    assert "**Solution.**" in (built / "staff/solutions/s01.md").read_text()
+    assert not list(built.glob("students/**/key.json")) and not list(built.glob("students/**/*.pdf"))
+
+
+def test_same_inputs_give_identical_bytes(invoke, tmp_path, built):
+    result = build(invoke, tmp_path, tmp_path / "again", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert tree(tmp_path / "again") == tree(built)
+
+
+def test_other_secret_other_variants(invoke, tmp_path, built):
+    assert build(invoke, tmp_path, tmp_path / "other", secret="another secret").exit_code == 0
+    ours = json.loads((built / "staff/key.json").read_text())["students"]["s01"]
+    theirs = json.loads((tmp_path / "other/staff/key.json").read_text())["students"]["s01"]
+    assert [e["seed"] for e in ours] != [e["seed"] for e in theirs]
+
+
+def test_secret_created_and_kept(invoke, tmp_path):
+    first = build(invoke, tmp_path, tmp_path / "out", students=3, secret=None)
+    assert first.exit_code == 0, first.output
+    secret = tmp_path / "out/staff/secret"
+    assert secret.is_file() and len(secret.read_text().strip()) == 64
+    assert "created a new secret" in first.output and str(secret) in first.output
+    key = (tmp_path / "out/staff/key.json").read_bytes()
+    second = build(invoke, tmp_path, tmp_path / "out", students=3, secret=None)
+    assert "kept from an earlier build" in second.output
+    assert (tmp_path / "out/staff/key.json").read_bytes() == key
+
+
+def test_secret_file(invoke, tmp_path):
+    (tmp_path / "s.txt").write_text(SECRET + "\n")
+    exam, roster = write_exam(tmp_path, students=2)
+    out = tmp_path / "out"
+    result = invoke("exam", "build", exam, "--roster", roster, "--out", out, "--no-pdf",
+                    "--secret-file", tmp_path / "s.txt", env={"GRADER_SECRET": "ignored"})
+    assert result.exit_code == 0, result.output
+    assert not (out / "staff/secret").exists()
+    assert build(invoke, tmp_path / "..", tmp_path / "env", students=2).exit_code == 0
+    assert (out / "staff/key.json").read_bytes() == (tmp_path / "env/staff/key.json").read_bytes()
+
+
+def test_exhausted_variants_are_shared_with_a_warning(invoke, tmp_path):
+    text = EXAM + '\n[[problem]]\nid = "batchnorm-forward"\nparams = { batch = [1, 7, 7, 9] }\n'
+    result = build(invoke, tmp_path, tmp_path / "out", text=text, students=4)
+    assert result.exit_code == 0, result.output
+    assert "only 1 distinct variants for 4 students" in " ".join(result.output.split())
+    manifest = json.loads((tmp_path / "out/staff/manifest.json").read_text())
+    assert len({info["variants"][2] for info in manifest["students"].values()}) == 1
+    assert manifest["problems"][2]["points"] == 3  # the problem's own points when none are given
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('id = "x"\ntitel = "typo"\n[[problem]]\nid = "batchnorm-forward"\n', "line 2: unknown key 'titel'"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\n\n[[problem]]\nid = "batchnorm-forward"\npionts = 3\n',
+     "line 7: unknown key 'pionts' in [[problem]] #2"),
+    ('id = "x"\n[[problem]]\nid = "no-such-problem"\n', "line 3: unknown problem 'no-such-problem'"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\nparams = { batch = [3, 3, 3] }\n', "line 4:"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\n[problem.params]\ngamma = 1\nwidth = 3\n',
+     "line 6: [[problem]] #1 (batchnorm-forward): parameter 'width'"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\nrequire = { variance = 1000 }\n', "line 4: problem 1"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\nrequire = { nothing = 1 }\n', "line 4:"),
+    ('id = "x"\n[[problem]]\nid = "batchnorm-forward"\npoints = -1\n', "line 4: [[problem]] #1: `points`"),
+    ('id = "x"\n[[problem]\n', "not valid TOML"),
+    ('title = "no id"\n[[problem]]\nid = "batchnorm-forward"\n', "needs an `id`"),
+    ('id = "x"\n', "at least one [[problem]]"),
+])
+def test_spec_errors_are_one_line(invoke, tmp_path, text, needle):
+    result = build(invoke, tmp_path, tmp_path / "out", text=text, students=2)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "exam.toml" in lines[0]
+    assert needle in lines[0], lines[0]
+    assert not (tmp_path / "out/students").exists()
+
+
+@pytest.mark.parametrize("roster, needle", [
+    ("name,email\nAda,a@x\n", "line 1: the header row has no `id` column"),
+    ("id,name\ns1,A\ns2,B\ns1,C\n", "line 4: student id 's1' is already on line 2"),
+    ("id\n../evil\n", "line 2: student id '../evil'"),
+    ("id\n", "lists no students"),
+    ("", "the roster is empty"),
+])
+def test_roster_errors(invoke, tmp_path, roster, needle):
+    exam, _ = write_exam(tmp_path)
+    (tmp_path / "bad.csv").write_text(roster)
+    result = invoke("exam", "build", exam, "--roster", tmp_path / "bad.csv", "--out", tmp_path / "out", "--no-pdf",
+                    env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and needle in result.output, result.output
+
+
+def test_roster_with_extra_columns_and_blank_lines(invoke, tmp_path):
+    exam, _ = write_exam(tmp_path)
+    (tmp_path / "r.csv").write_text("\ufeffEmail,ID,Section\nx@y,a1,101\n\n,b2,102\n")
+    result = invoke("exam", "build", exam, "--roster", tmp_path / "r.csv", "--out", tmp_path / "out", "--no-pdf",
+                    env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out/staff/manifest.json").read_text())
+    assert manifest["students"]["a1"]["email"] == "x@y" and set(manifest["students"]) == {"a1", "b2"}
+
+
+def test_scale_points_sums_exactly():
+    from grader.exam.build import scale_points
+
+    for parts, total in [([1, 1, 1], 10), ([1, 2, 3, 4], 7), ([0.5, 0.25], 1), ([1], 2.5)]:
+        scaled = scale_points(parts, total)
+        assert round(sum(scaled) * 10_000) == round(total * 10_000)
+        assert all(x > 0 for x in scaled)
+
+
+@pytest.mark.tex
+def test_pdf_when_tex_is_installed(invoke, tmp_path):
+    from grader.pdf import tex_engine
+
+    if tex_engine() is None:
+        pytest.skip("no TeX engine (latexmk or pdflatex) on PATH: the exam PDF was not compiled")
+    exam, roster = write_exam(tmp_path, students=1)
+    result = invoke("exam", "build", exam, "--roster", roster, "--out", tmp_path / "out", "--pdf",
+                    env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    for pdf in (tmp_path / "out/students/s01/exam.pdf", tmp_path / "out/staff/solutions/s01.pdf"):
+        assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.tex
+def test_compile_pdf_reports_latex_errors(tmp_path):
+    from grader.pdf import PdfError, compile_pdf, tex_engine
+
+    if tex_engine() is None:
+        pytest.skip("no TeX engine (latexmk or pdflatex) on PATH")
+    with pytest.raises(PdfError, match="Undefined control sequence"):
+        compile_pdf("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}", tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
