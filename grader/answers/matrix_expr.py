@@ -327,6 +327,8 @@ class MatrixExpression(AnswerType):
         return parse_with(raw, MatrixBuilder(names), variables=names, limits=self.limits)
 
     def reference(self, ref: Any) -> Node:
+        if isinstance(ref, Node):  # already read (the contract passes parsed references back)
+            return ref
         node = self.parse(ref)
         try:
             _Shapes(dict(self.shapes)).infer(node)
