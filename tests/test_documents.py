@@ -1,0 +1,212 @@
+"""Documents (SPEC §6): every registered problem as md, tex and html, with and without
+solutions; markdown-with-math conversion to HTML/MathML and to LaTeX; hostile text escaped."""
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from grader import registry
+from grader.figures import GraphFigure, TreeFigure
+from grader.markup import latex_escape, split_math, markdown_to_html, markdown_to_latex, mathml
+from grader.render import problem_view, render, render_document
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# Elements the pages may hold; anything else (script, iframe, img, object...) is refused.
+ALLOWED = VOID - {"img", "embed", "source", "track", "input", "area", "base", "link"} | {
+    "html", "head", "body", "title", "style", "header", "footer", "section", "div", "span", "p", "h1",
+    "h2", "h3", "h4", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "a", "table",
+    "thead", "tbody", "tr", "th", "td", "figure", "figcaption",
+    # MathML
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "mfrac", "msqrt", "mroot", "msub", "msup",
+    "msubsup", "munder", "mover", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom",
+    "menclose", "semantics", "annotation",
+    # SVG
+    "svg", "g", "line", "path", "rect", "circle", "ellipse", "polygon", "polyline", "text", "tspan",
+}
+
+
+class Checker(HTMLParser):
+    """Well-formedness: every non-void element closed in order; the elements and attributes used."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors, self.tags, self.attrs = [], [], {}, []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.attrs += attrs
+        if tag not in VOID:
+            self.stack.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.attrs += attrs
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1][0] != tag:
+            self.errors.append(f"</{tag}> at {self.getpos()} closes {self.stack[-1] if self.stack else 'nothing'}")
+            return
+        self.stack.pop()
+
+
+def check_html(page: str) -> Checker:
+    checker = Checker()
+    checker.feed(page)
+    checker.close()
+    assert not checker.errors, checker.errors[:5]
+    assert not checker.stack, f"unclosed: {checker.stack[:5]}"
+    assert set(checker.tags) <= ALLOWED, f"unexpected elements: {set(checker.tags) - ALLOWED}"
+    for name, value in checker.attrs:
+        assert not name.startswith("on"), f"event handler attribute {name}"
+        if name == "xmlns":
+            continue
+        assert not re.search(r"(https?:|//|javascript:|data:)", value or "", re.I), f"{name}={value!r}"
+    errors = re.findall(r'<code class="math-error">(.*?)</code>', page)
+    assert not errors, f"LaTeX math the converter cannot read: {errors[:3]}"
+    without_namespaces = re.sub(r'xmlns="[^"]*"', "", page)
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", without_namespaces, re.I), "remote URL"
+    return checker
+
+
+INSTANCES = [pytest.param(pid, seed, id=f"{pid}-{seed}") for pid in registry.ids() for seed in (0, 7)]
+
+
+@pytest.mark.parametrize("problem_id,seed", INSTANCES)
+@pytest.mark.parametrize("solution", [False, True], ids=["exercise", "solution"])
+def test_every_problem_renders_as_documents(problem_id, seed, solution):
+    instance = registry.get(problem_id).instance(seed)
+    view = problem_view(instance, solution)
+    answers = [part["answer_text"] for part in view["parts"]] if solution else []
+
+    md = render(instance, "md", solution=solution)
+    assert view["title"] in md and all(f"`{part.id}`" in md for part in instance.parts)
+    assert ("**Solution.**" in md) == solution
+
+    page = render(instance, "html", solution=solution)
+    checker = check_html(page)
+    texts = [view["statement"]] + [f.caption for f in view["figures"]] + [part["prompt"] for part in view["parts"]]
+    texts += [part["solution"] for part in view["parts"]] if solution else []
+    spans = sum(kind == "math" for text in texts for kind, _, _ in split_math(text))
+    assert checker.tags.get("math", 0) == spans, "every $math$ span becomes one MathML element"
+    assert checker.tags.get("svg", 0) == len(view["figures"])
+    assert page.count('<div class="part"') == len(instance.parts)
+    assert page.count('<div class="solution">') == (len(instance.parts) if solution else 0)
+    for answer in answers:
+        assert _html_escape(answer) in page
+
+    tex = render(instance, "tex", solution=solution)
+    assert tex.startswith("\\documentclass[11pt]{exam}")
+    assert tex.count("\\part[") == len(instance.parts)
+    assert tex.count("\\begin{tikzpicture}") == len(view["figures"])
+    assert ("\\printanswers" in tex) == solution
+    assert tex.count("\\begin{solution}") == tex.count("\\end{solution}") == (len(instance.parts) if solution else 0)
+    for env in ("questions", "parts", "center", "tikzpicture", "itemize", "enumerate"):
+        assert tex.count(f"\\begin{{{env}}}") == tex.count(f"\\end{{{env}}}"), env
+    assert _braces_balance(tex)
+
+
+def _html_escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _braces_balance(tex: str) -> bool:
+    depth = 0
+    for m in re.finditer(r"\\[{}]|\\\\|[{}]", tex):
+        if m.group() in ("{", "}"):
+            depth += 1 if m.group() == "{" else -1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def test_a_multi_problem_document_numbers_its_problems():
+    views = [problem_view(registry.get(pid).instance(3), True, points=10) for pid in registry.ids()[:3]]
+    for fmt in ("md", "tex", "html"):
+        doc = render_document(views, fmt, title="Midterm 1", subtitle="Student s123", solution=True,
+                              instructions="Show **all** your work; $\\sigma$ is the sigmoid.")
+        assert "Midterm 1" in doc and "Student s123" in doc
+    page = render_document(views, "html", title="Midterm 1", solution=False)
+    check_html(page)
+    assert page.count('<section class="problem"') == len(views)
+    assert all(f"Problem {i + 1}: " in page for i in range(len(views)))
+    tex = render_document(views, "tex", title="Midterm 1", solution=False)
+    assert tex.count("\\titledquestion") == len(views) and "\\printanswers" not in tex
+    assert "(10 points)" in tex
+
+
+def test_math_is_protected_from_markdown():
+    out = markdown_to_html("Compute $a_1 * b_2 * c_3$ and *this*.")
+    assert "<em>this</em>" in out and out.count("<em>") == 1
+    assert "<msub><mi>a</mi><mn>1</mn></msub>" in out
+    block = markdown_to_html("Before\n\n$$\\frac{x_1}{2}$$\n\nAfter")
+    assert 'display="block"' in block and "<mfrac>" in block
+    assert "<code>a$b$</code>" in markdown_to_html("Type `a$b$` literally.")
+
+
+def test_hostile_text_and_math_are_escaped():
+    out = markdown_to_html("<script>alert(1)</script> <img src=x onerror=alert(1)> ![x](http://evil.example/x.png)")
+    assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
+    math = mathml("\\text{<img src=x onerror=alert(1)>} < & b")
+    assert "<img" not in math and "&lt;img" in math and "&amp;" in math
+    assert "<script" not in mathml("\\mathrm{</math><script>}")
+
+
+def test_hostile_parameters_in_a_page_are_escaped():
+    evil = "<script>alert(1)</script>"
+    view = {"id": "x", "title": evil, "seed": 1, "params": {}, "statement": f"Words: {evil} $v_{{A}}$",
+            "points": 1, "figures": [TreeFigure(evil, [TreeFigure(evil, edge=evil)], caption=evil),
+                                     GraphFigure([evil, "B"], [(evil, "B")], {evil: evil}, caption=evil)],
+            "parts": [{"id": evil, "label": "a", "type": "number", "points": 1, "prompt": evil, "rule": evil,
+                       "answer": evil, "answer_text": evil, "solution": evil}]}
+    page = render_document([view], "html", title=evil, subtitle=evil, solution=True, instructions=evil)
+    check_html(page)
+    assert "<script" not in page
+    tex = render_document([view], "tex", title=evil, subtitle=evil, solution=True, instructions=evil)
+    assert "\\textless{}script\\textgreater{}" in tex and "<script>" not in tex
+
+
+def test_latex_escapes_special_characters_outside_math():
+    assert latex_escape("50% of $x & #1_a {b} ~ ^ \\") == (
+        "50\\% of \\$x \\& \\#1\\_a \\{b\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")
+    assert latex_escape("γ – ok") == "γ -- ok"  # γ is declared in the preamble
+    assert latex_escape("\u4e2d") == "?"  # pdflatex has no glyph for it
+
+
+def test_markdown_to_latex():
+    out = markdown_to_latex(
+        "A **bold** and *italic* word, `code_x`, 50% off, $x_1^2 \\% y$.\n\n- one\n- two $a$\n\n"
+        "1. first\n2. second\n\n$$\\sum_i x_i$$\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nfor x in y:\n  go()\n```")
+    assert "\\textbf{bold}" in out and "\\emph{italic}" in out and "\\texttt{code\\_x}" in out
+    assert "50\\% off" in out and "$x_1^2 \\% y$" in out
+    assert out.count("\\item") == 4 and "\\begin{itemize}" in out and "\\begin{enumerate}" in out
+    assert "\\[ \\sum_i x_i \\]" in out
+    assert "\\begin{tabular}{ll}" in out and "1 & 2 \\\\" in out
+    assert "for\\ x\\ in\\ y:" in out and "\\ \\ go()" in out
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("solution", [True, False], ids=["solution", "exercise"])
+def test_latex_documents_compile(tmp_path, solution):
+    """One document holding every registered problem (so every template's LaTeX and every
+    figure's TikZ) compiles with pdflatex."""
+    from grader.pdf import compile_pdf, tex_engine
+
+    if tex_engine() is None:
+        pytest.skip("TEX TESTS SKIPPED: no latexmk or pdflatex on PATH (apt-get install texlive-latex-base "
+                    "texlive-latex-extra texlive-pictures latexmk); the LaTeX documents were not compiled")
+    seed = 11 if solution else 12
+    views = [problem_view(registry.get(pid).instance(seed), solution) for pid in registry.ids()]
+    tex = render_document(views, "tex", title="Every problem & its figures", subtitle="Student 42_b",
+                          instructions="Answer **every** part; $\\gamma$ is a scale.", solution=solution)
+    pdf = compile_pdf(tex, tmp_path / "all.pdf", timeout=180)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 10_000
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= len(views)
