@@ -258,10 +258,10 @@ class _Tokenizer:
             nxt = s[i + 1:i + 2]
             if nxt in (",", ";", ":", "!", " "):
                 return i + 2
-            if nxt in "{}":
+            if nxt and nxt in "{}":
                 out.append(self.tok("op", nxt, i, i + 2))
                 return i + 2
-            raise self.error(f"unexpected '\\{nxt}'", i)
+            raise self.error(f"unexpected '\\{nxt}'" if nxt else "a lone backslash", i)
         cmd, j = m.group(), m.end()
         if cmd in _LATEX_DELIMS:
             while j < len(s) and s[j] == " ":
@@ -526,6 +526,8 @@ class _Parser:
             self.i += 1
             power = self.expr(29)
         nxt = self.peek()
+        if nxt.kind == "op" and nxt.value == "'":
+            raise self.error("a prime ' may only follow a declared function, as in sigma'(z)", nxt)
         if nxt.kind == "op" and nxt.value in "({":
             self.i += 1
             saved, self.abs_depth = self.abs_depth, 0

@@ -1,0 +1,78 @@
+"""The sandbox: time and memory budgets enforced in a reused worker, also from pool workers."""
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from grader.answers.base import AnswerType, Outcome
+from grader.answers.expressions import Expression
+from grader.answers.sandbox import grade, guarded_grade
+
+X = Expression(variables=("x",))
+
+
+@dataclass(frozen=True)
+class Hostile(AnswerType):
+    """Misbehaves on request: loops, allocates, crashes."""
+
+    name = "hostile"
+
+    def grade(self, raw, ref):
+        if raw == "loop":
+            while True:
+                pass
+        if raw == "memory":
+            hog = [bytearray(1 << 20) for _ in range(4096)]
+            return Outcome.correct(str(len(hog)))
+        if raw == "crash":
+            raise ZeroDivisionError
+        if raw == "exit":
+            import os
+
+            os._exit(3)
+        return Outcome.correct("fine")
+
+
+def test_grades_like_a_direct_call():
+    assert guarded_grade(X, "x^2 - 1", "(x-1)(x+1)") == X.grade("x^2 - 1", "(x-1)(x+1)")
+    assert guarded_grade(X, "x +", "x").verdict == "invalid"
+
+
+def test_time_budget_then_recovers():
+    start = time.perf_counter()
+    out = guarded_grade(Hostile(), "loop", None, seconds=0.5)
+    assert out.verdict == "manual" and "longer than 0.5 s" in out.feedback
+    assert time.perf_counter() - start < 2
+    assert guarded_grade(Hostile(), "ok", None).verdict == "correct"
+
+
+def test_memory_budget_then_recovers():
+    out = guarded_grade(Hostile(), "memory", None, memory=256 << 20, seconds=5)
+    assert out.verdict == "manual" and "memory" in out.feedback
+    assert guarded_grade(Hostile(), "ok", None, memory=256 << 20).verdict == "correct"
+
+
+def test_crashes_are_manual_not_fatal():
+    assert guarded_grade(Hostile(), "crash", None).verdict == "manual"
+    assert guarded_grade(Hostile(), "exit", None).verdict == "manual"
+    assert guarded_grade(Hostile(), "ok", None).verdict == "correct"
+
+
+def test_worker_is_reused_and_fast():
+    guarded_grade(X, "x", "x")
+    start = time.perf_counter()
+    for i in range(200):
+        guarded_grade(X, f"x + {i}", "x")
+    assert time.perf_counter() - start < 5
+
+
+def test_cheap_types_run_in_process():
+    assert grade(Hostile(), "ok", None).feedback == "fine"
+
+
+def _in_pool(raw):
+    return guarded_grade(Hostile(), raw, None, seconds=0.5).verdict
+
+
+def test_works_inside_a_process_pool_worker():
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(_in_pool, ["ok", "loop", "ok"])) == ["correct", "manual", "correct"]
