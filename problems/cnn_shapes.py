@@ -54,6 +54,9 @@ class ShapeList(AnswerType):
                 raise AnswerParseError(f"shape {i + 1}: {exc.message}") from None
         return tuple(out)
 
+    def reference(self, ref: Any) -> tuple[tuple[Fraction, ...], ...]:
+        return tuple(tuple(Fraction(v) for v in shape) for shape in ref)
+
     def compare(self, sub, ref) -> Outcome:
         if len(sub) != len(ref):
             return Outcome.incorrect(f"Expected {len(ref)} shapes (one a layer), got {len(sub)}.")

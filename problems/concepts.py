@@ -548,11 +548,11 @@ class Concepts(Problem):
         Param("topic", "string", "the bank to draw from", range=", ".join(TOPICS + ("all",)),
               check=choice(*TOPICS, "all")),
         Param("count", "integer", "how many statements or questions", default=6, check=integer(1, len(BANK))),
-        Param("explain", "integer", "how many of them also ask for an explanation (graded by a person)",
+        Param("explain", "integer", "how many of them (the first ones) also ask for an explanation, graded by a person",
               default=2, check=integer(0, len(BANK))),
         Param("items", "list of objects", "the items asked, in order: {\"id\", \"negated\"} for a statement, "
               "{\"id\", \"order\"} (the options' order) for a question",
-              range="drawn from the topic's bank", check=lambda name, v: check_items(name, v, list(BANK))),
+              range="the topic's bank, shuffled", check=lambda name, v: check_items(name, v, list(BANK))),
     )
     example = {"topic": AE, "count": 6, "explain": 2,
                "items": ["ae-validation", "ae-lower-loss", "ae-decoder", "ae-worse-than-raw",
@@ -560,7 +560,7 @@ class Concepts(Problem):
     part_ids = ("s1", "s2", "s3", "s4", "s5", "s6", "s1_why", "s2_why")
 
     def draw(self, rng, p):
-        topics = TOPICS + ("all",)
+        topics = [t for t in TOPICS + ("all",) if len(bank(t)) >= p["count"]]
         topic = p["topic"] if "topic" in p else topics[int(rng.integers(len(topics)))]
         out = {"topic": topic}
         if "items" not in p:
@@ -575,15 +575,14 @@ class Concepts(Problem):
         check_items("items", p["items"], pool)
         if len(p["items"]) != p["count"]:
             raise self.invalid("items", f"lists {len(p['items'])} items but count is {p['count']}")
-        if p["explain"] > p["count"]:
-            raise self.invalid("explain", f"must be at most count ({p['count']}), got {p['explain']}")
 
     def solve(self, p):
         asked = [posed(spec) for spec in p["items"]]
-        ctx = {"asked": asked, "explain": p["explain"]}
+        explain = min(p["explain"], p["count"])
+        ctx = {"asked": asked, "explain": explain}
         for i, a in enumerate(asked, 1):
             ctx[f"s{i}"] = a["answer"]
-            if i <= p["explain"]:
+            if i <= explain:
                 ctx[f"s{i}_why"] = a["explanation"]
         return ctx
 
