@@ -111,7 +111,7 @@ def layer_params(layer: dict, shape: list[int], *, bias: bool = True, pool_weigh
 
 
 def trace(shape: list[int], layers: list[dict], *, padding: bool = True, plus_one: bool = True,
-          bias: bool = True, pool_weights: bool = False) -> tuple[list[list[int]], list[int]]:
+          strides: bool = True, bias: bool = True, pool_weights: bool = False) -> tuple[list[list[int]], list[int]]:
     """Output shape and parameter count of each layer. The flags model students' slips."""
     shapes, counts = [], []
     for layer in layers:
@@ -120,7 +120,8 @@ def trace(shape: list[int], layers: list[dict], *, padding: bool = True, plus_on
         if kind in SPATIAL:
             pad = layer.get("padding", 0) if padding else 0
             c = layer["out_channels"] if kind == "conv2d" else shape[0]
-            shape = [c] + [out_side(n, layer["kernel"], layer["stride"], pad, plus_one=plus_one) for n in shape[1:]]
+            stride = layer["stride"] if strides else 1
+            shape = [c] + [out_side(n, layer["kernel"], stride, pad, plus_one=plus_one) for n in shape[1:]]
         elif kind == "flatten":
             shape = [shape[0] * shape[1] * shape[2]]
         elif kind == "linear":
@@ -266,7 +267,10 @@ class CnnShapes(Problem):
             other = side if rng.random() < 0.75 else int(rng.choice([16, 24, 28, 32, 48, 64]))
             out["input"] = [int(rng.choice([1, 3])), side, other]
         if "layers" not in p:
-            out["layers"] = self._draw_layers(rng, p.get("input") or out["input"])
+            shape = p.get("input") or out["input"]
+            if min(shape[1:]) < 8:
+                raise self.invalid("input", f"sides of at least 8 are needed to draw layers for it; pin \"layers\" too")
+            out["layers"] = self._draw_layers(rng, shape)
         return out
 
     @staticmethod
@@ -285,12 +289,14 @@ class CnnShapes(Problem):
         if rng.random() < 0.3:
             layers += [{"type": "linear", "out_features": int(rng.choice([32, 64, 100, 128]))}, {"type": "relu"}]
         layers.append({"type": "linear", "out_features": int(rng.choice([2, 5, 10, 10, 100]))})
-        # Windows must tile each side exactly and the map must stay a few pixels wide.
+        # Windows must tile each side exactly and the map must stay a few pixels wide; the linear
+        # layer's input stays hand-sized unless a pinned input is too large for that.
+        limit = 4096 if max(shape[1:]) <= 64 else float("inf")
         for layer in layers:
             if layer["type"] in SPATIAL:
                 if any((n + 2 * layer.get("padding", 0) - layer["kernel"]) % layer["stride"] for n in shape[1:]):
                     raise Redraw
-            if layer["type"] == "flatten" and (min(shape[1:]) < 2 or shape[0] * shape[1] * shape[2] > 4096):
+            if layer["type"] == "flatten" and (min(shape[1:]) < 2 or shape[0] * shape[1] * shape[2] > limit):
                 raise Redraw
             shape = trace(shape, [layer])[0][0]
         return layers
@@ -326,6 +332,7 @@ class CnnShapes(Problem):
             "asked": {spec["id"]: posed(spec) for spec in p["design"]},
         }
         for name, kwargs in (("no_padding", {"padding": False}), ("no_plus_one", {"plus_one": False}),
+                             ("no_strides", {"strides": False}),
                              ("no_bias", {"bias": False}), ("pool_weights", {"pool_weights": True})):
             ctx[name] = trace(shape, layers, **kwargs)
         ctx["rf_no_strides"] = receptive_field(layers, strides=False)
@@ -365,6 +372,9 @@ class CnnShapes(Problem):
             Misconception("missing-plus-one", "You dropped the + 1: the output side is ⌊(H + 2P − K)/S⌋ + 1 "
                           "(the first window counts too).",
                           lambda c: differs(c["no_plus_one"][0], c["shapes"])),
+            Misconception("ignored-stride", "You did not divide by the stride: with stride S the window moves S "
+                          "pixels at a time, so the side is ⌊(H + 2P − K)/S⌋ + 1.",
+                          lambda c: differs(c["no_strides"][0], c["shapes"])),
         ))
         params = Part("params", INTEGERS, misconceptions=(
             Misconception("forgot-biases", "You counted only the weights: PyTorch's conv and linear layers also "

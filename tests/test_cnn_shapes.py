@@ -173,6 +173,9 @@ def test_misconceptions_are_named(problem):
     r = outcome(inst, "shapes", [[16, 28, 28], [16, 28, 28], [16, 14, 14], [32, 10, 10], [32, 10, 10],
                                  [32, 5, 5], [800], [10]])
     assert (r.verdict, r.misconception) == (INCORRECT, "forgot-padding")
+    r = outcome(inst, "shapes", [[16, 32, 32], [16, 32, 32], [16, 31, 31], [32, 31, 31], [32, 31, 31],
+                                 [32, 30, 30], [28800], [10]])
+    assert r.misconception == "ignored-stride" and "moves S pixels" in r.feedback
     assert outcome(inst, "params", [1200, 0, 0, 12800, 0, 0, 0, 20480]).misconception == "forgot-biases"
     assert outcome(inst, "total_params", 34538 + 16 * 4 + 32 * 4).misconception == "pool-parameters"
     assert outcome(inst, "total_params", 1216 + 12832 + 8010).misconception == "forgot-padding"
@@ -230,6 +233,7 @@ def test_design_parts_are_shuffled_choices(instances):
     ({"layers": [{"type": "flatten"}, {"type": "maxpool2d", "kernel": 2}]}, "layers", "follows a flatten"),
     ({"input": [1, 8, 8], "layers": [{"type": "maxpool2d", "kernel": 9}]}, "layers", "larger than"),
     ({"layers": [{"type": "flatten"}, {"type": "linear", "out_features": 3}]}, "layers", "at least one conv2d"),
+    ({"input": [1, 4, 4]}, "input", "pin \"layers\" too"),
     ({"conv3d": {"filters": 8, "kernel": 3}}, "conv3d", "in_channels"),
     ({"design": ["nope"]}, "design", "unknown item"),
     ({"design": [{"id": "same_size", "order": [0, 0, 1, 2]}]}, "design", "permutation"),
@@ -238,6 +242,13 @@ def test_bad_pins_name_the_parameter(problem, pins, name, words):
     with pytest.raises(InvalidParams) as err:
         problem.instance(0, pins)
     assert err.value.param == name and words in str(err.value)
+
+
+@pytest.mark.parametrize("shape", [[1, 8, 8], [3, 33, 33], [1, 9, 13], [3, 500, 300]])
+def test_pinned_inputs_get_drawn_layers(problem, shape):
+    for seed in range(10):
+        inst = problem.instance(seed, {"input": shape})
+        assert inst.context["shapes"] == by_enumeration(shape, inst.params["layers"])[0]
 
 
 def test_pins_defaults_and_cli_error(problem, invoke):
