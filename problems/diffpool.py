@@ -182,9 +182,10 @@ class Diffpool(Problem):
         from_logits = p["logits"] is not None
         entry = Number(**TOLERANCE) if from_logits else Number()
         mat = Matrix(entry=entry, partial=True)
+        kinds = {"link_loss": entry, "entropy_loss": Number(**TOLERANCE)}
 
         def wrong(name, part):
-            return lambda c: distinct(c["wrong"][name], c[part])
+            return lambda c: distinct(c["wrong"][name], c[part], kinds.get(part, mat))
 
         out = []
         if from_logits:
@@ -215,7 +216,7 @@ class Diffpool(Problem):
                 Misconception("entrywise-abs", "You summed absolute values; the Frobenius norm is the "
                               "square root of the sum of squared entries.", wrong("entrywise-abs", "link_loss")),
             )),
-            Part("entropy_loss", Number(**TOLERANCE), misconceptions=(
+            Part("entropy_loss", kinds["entropy_loss"], misconceptions=(
                 Misconception("log2", "You used log base 2; the entropy here uses the natural log.",
                               wrong("log2", "entropy_loss")),
                 Misconception("no-1/N", "You summed the entropies; the loss averages them: (1/N) Σᵢ H(sᵢ).",

@@ -18,9 +18,14 @@ NAMES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 # -- shared by the graph problems -------------------------------------------------------------
 
-def distinct(value, reference):
-    """`value` unless it equals `reference` (a misconception that changes nothing is not one)."""
-    return None if value is None or value == reference else value
+def distinct(value, reference, kind=None):
+    """`value` unless it equals `reference`, or grades as it under the answer type `kind`
+    (a misconception that changes nothing, or less than the tolerance, is not one)."""
+    if value is None or value == reference:
+        return None
+    if kind is not None and kind.same(kind.canonical(kind.reference(value)), reference):
+        return None
+    return value
 
 
 def random_connected_edges(rng, n: int, extra: int, max_degree: int = 3) -> list[tuple[int, int]]:
