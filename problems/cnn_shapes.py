@@ -130,15 +130,16 @@ def trace(shape: list[int], layers: list[dict], *, padding: bool = True, plus_on
     return shapes, counts
 
 
-def receptive_field(layers: list[dict], *, strides: bool = True) -> int:
-    """Input pixels (one side) seen by one unit of the last conv or pool layer: each layer widens
-    the field by (K − 1) times the product of the strides before it."""
-    field, jump = 1, 1
+def field_steps(layers: list[dict], *, strides: bool = True) -> list[dict]:
+    """The receptive field (input pixels, one side) after each conv or pool layer: each widens
+    it by (K − 1) times the step j, the product of the strides before it."""
+    steps, field, jump = [], 1, 1
     for layer in layers:
         if layer["type"] in SPATIAL:
             field += (layer["kernel"] - 1) * jump
+            steps.append({"type": layer["type"], "kernel": layer["kernel"], "jump": jump, "field": field})
             jump *= layer["stride"] if strides else 1
-    return field
+    return steps
 
 
 def params_from_shapes(shape: list[int], layers: list[dict], shapes: list) -> list[int] | None:
@@ -181,7 +182,7 @@ def _whole(name: str, where: str, x: Any, lo: int, hi: int = MAX_SIZE) -> int:
 def check_input(name: str, value: Any) -> list[int]:
     if not isinstance(value, list) or len(value) != 3:
         raise InvalidParams(name, "expected [C, H, W], e.g. [3, 32, 32]")
-    return [_whole(name, f"{'CHW'[i]}", v, 1) for i, v in enumerate(value)]
+    return [_whole(name, "CHW"[i], v, 1) for i, v in enumerate(value)]
 
 
 def check_layers(name: str, value: Any) -> list[dict]:
@@ -322,21 +323,22 @@ class CnnShapes(Problem):
     def solve(self, p):
         shape, layers = p["input"], p["layers"]
         shapes, counts = trace(shape, layers)
+        steps = field_steps(layers)
         f, c, k = (p["conv3d"][n] for n in ("filters", "in_channels", "kernel"))
         ctx = {
             "shapes": shapes, "params": counts, "total_params": sum(counts),
-            "receptive_field": receptive_field(layers),
+            "receptive_field": steps[-1]["field"],
             "conv3d_weight_shape": [f, c, k, k, k], "conv3d_bias_shape": [f], "conv3d_params": f * c * k ** 3 + f,
             "rows": self._rows(shape, layers, shapes, counts),
-            "rf_steps": self._rf_steps(layers),
+            "rf_steps": steps,
             "asked": {spec["id"]: posed(spec) for spec in p["design"]},
         }
         for name, kwargs in (("no_padding", {"padding": False}), ("no_plus_one", {"plus_one": False}),
                              ("no_strides", {"strides": False}),
                              ("no_bias", {"bias": False}), ("pool_weights", {"pool_weights": True})):
             ctx[name] = trace(shape, layers, **kwargs)
-        ctx["rf_no_strides"] = receptive_field(layers, strides=False)
-        ctx["rf_last_kernel"] = [layer["kernel"] for layer in layers if layer["type"] in SPATIAL][-1]
+        ctx["rf_no_strides"] = field_steps(layers, strides=False)[-1]["field"]
+        ctx["rf_last_kernel"] = steps[-1]["kernel"]
         for spec in p["design"]:
             ctx[spec["id"]] = ctx["asked"][spec["id"]]["answer"]
         return ctx
@@ -350,16 +352,6 @@ class CnnShapes(Problem):
                          "code": describe(layer, shape, after_flatten)})
             shape = out
         return rows
-
-    @staticmethod
-    def _rf_steps(layers) -> list[dict]:
-        steps, field, jump = [], 1, 1
-        for layer in layers:
-            if layer["type"] in SPATIAL:
-                field += (layer["kernel"] - 1) * jump
-                steps.append({"type": layer["type"], "kernel": layer["kernel"], "jump": jump, "field": field})
-                jump *= layer["stride"]
-        return steps
 
     def parts(self, p):
         def differs(value, ref):

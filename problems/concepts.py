@@ -560,8 +560,14 @@ class Concepts(Problem):
     part_ids = ("s1", "s2", "s3", "s4", "s5", "s6", "s1_why", "s2_why")
 
     def draw(self, rng, p):
-        topics = [t for t in TOPICS + ("all",) if len(bank(t)) >= p["count"]]
-        topic = p["topic"] if "topic" in p else topics[int(rng.integers(len(topics)))]
+        if "topic" in p:
+            topic = p["topic"]
+        elif "items" in p:
+            found = {BY_ID[spec["id"]].topic for spec in p["items"]}
+            topic = found.pop() if len(found) == 1 else "all"
+        else:
+            topics = [t for t in TOPICS + ("all",) if len(bank(t)) >= p["count"]]
+            topic = topics[int(rng.integers(len(topics)))]
         out = {"topic": topic}
         if "items" not in p:
             pool = bank(topic)

@@ -114,7 +114,7 @@ def test_seed_case_3d_reproduces_with_the_rest_drawn(problem, seed):
 def test_pytorch_agrees(instances):
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    for inst in instances[:40]:
+    for inst in instances[:20]:
         c, h, w = inst.params["input"]
         modules, channels = [], c
         for layer in inst.params["layers"]:
@@ -142,7 +142,7 @@ def test_pytorch_receptive_field(instances):
     average pooling in place of max-pooling so that every input of a window gets gradient)."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    for inst in instances[:40]:
+    for inst in instances[:20]:
         spatial = [layer for layer in inst.params["layers"] if layer["type"] in ("conv2d", "maxpool2d")]
         side = 4 * inst.context["receptive_field"] + 16
         modules = []

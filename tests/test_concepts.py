@@ -81,6 +81,12 @@ def test_negation_flips_the_answer_and_keeps_the_explanation(problem):
         assert wrong.feedback.startswith(f"It is {str(inst.answer('s1')).lower()}.")
 
 
+def test_pinned_items_set_the_topic(problem):
+    inst = problem.instance(5, {"count": 2, "items": ["gnn-hops", "gnn-flip"]})
+    assert inst.params["topic"] == "gnn" and inst.params["items"][0] == {"id": "gnn-hops", "negated": False}
+    assert problem.instance(5, {"count": 2, "items": ["gnn-hops", "ae-decoder"]}).params["topic"] == "all"
+
+
 def test_choice_traps_and_explanations(problem):
     inst = problem.instance(0, {"topic": "gnn", "count": 2, "explain": 0, "items": [
         {"id": "gnn-double-dense", "order": [2, 1, 0, 3]}, {"id": "gnn-double-weights", "order": [0, 1, 2, 3]}]})
