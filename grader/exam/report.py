@@ -121,12 +121,13 @@ def print_summary(summary, console) -> None:
     peak = max((b["count"] for b in s["histogram"]), default=0) or 1
     for b in s["histogram"]:
         console.print(Text(f"  {b['low']:>7} – {b['high']:<7} {'█' * round(30 * b['count'] / peak)} {b['count']}"))
-    table = Table(title="Parts", title_justify="left")
-    for col in ("problem", "part", "correct", "discrimination", "most common wrong answer", "misconceptions"):
+    problems = ", ".join(f"{p['index']}. {p['label']}" for p in s["problems"])
+    table = Table(title=f"Parts of the problems {problems}", title_justify="left")
+    for col in ("#", "part", "correct", "discr.", "most common wrong answer", "misconceptions"):
         table.add_column(col, overflow="fold")
     for part in s["parts"]:
         wrong = part["wrong_answers"][0] if part["wrong_answers"] else None
-        table.add_row(Text(f"{part['problem_index']}. {part['problem']}"), Text(part["part"]), _pct(part["share_correct"]),
+        table.add_row(str(part["problem_index"]), Text(part["part"]), _pct(part["share_correct"]),
                       "–" if part["discrimination"] is None else f"{part['discrimination']:.2f}",
                       Text(f"{wrong[0]} × {wrong[1]}" if wrong else "–"),
                       Text(", ".join(f"{m} × {c}" for m, c in part["misconceptions"].items()) or "–"))

@@ -1,0 +1,259 @@
+"""`grader exam grade`: a class of 40 with perfect, partial, blank, broken and hostile submissions."""
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+from test_exam_build import SECRET, tree, write_exam
+
+PERFECT = [f"s{i:02d}" for i in (*range(1, 11), *range(36, 41))]
+PARTIAL = [f"s{i:02d}" for i in range(11, 19)]
+BLANK = [f"s{i:02d}" for i in range(19, 24)]
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args], env={"GRADER_SECRET": SECRET}, catch_exceptions=False)
+    return result
+
+
+def answers_of(entry: dict) -> dict:
+    return {p["id"]: p["answer"] for p in entry["parts"]}
+
+
+def submission(sid: str, key: dict, answers: list[dict], **extra) -> dict:
+    problems = [{"problem": e["problem"], "answers": a} for e, a in zip(key["students"][sid], answers)]
+    return {"student": sid, "exam": "midterm-1", "problems": problems, **extra}
+
+
+def unbiased(entry: dict) -> str:
+    batch = [Fraction(x) for x in entry["params"]["batch"]]
+    mean = sum(batch) / len(batch)
+    value = sum((x - mean) ** 2 for x in batch) / (len(batch) - 1)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def write_submissions(folder: Path, key: dict) -> dict[str, str]:
+    """The class's submissions under arbitrary names; returns the names of the broken ones."""
+    folder.mkdir()
+    (folder / "batch-2").mkdir()
+    students = key["students"]
+    put = lambda name, value: (folder / name).write_text(json.dumps(value), encoding="utf-8")  # noqa: E731
+    for n, sid in enumerate(PERFECT):
+        answers = [answers_of(e) for e in students[sid]]
+        if n % 2:  # another notation: decimals
+            answers[0]["output"] = [round(float(Fraction(x)), 4) for x in answers[0]["output"]]
+        put(f"{'batch-2/' if n % 3 == 0 else ''}upload_{n * 7919 % 1000:03d}.json", submission(sid, key, answers))
+    for sid in PARTIAL:
+        first, second = students[sid]
+        put(f"{sid}-final.json", submission(sid, key, [answers_of(first), {
+            "mean": second["parts"][0]["answer"], "variance": unbiased(second), "output": None}]))
+    for sid in BLANK:
+        skeleton = {"student": sid, "exam": "midterm-1", "problems": [
+            {"problem": e["problem"], "answers": {p["id"]: None for p in e["parts"]}} for e in students[sid]]}
+        put(f"answers ({sid}).json", skeleton)
+    broken = {}
+    (folder / "s24.json").write_text('{"student": "s24", "problems": [', encoding="utf-8")
+    broken["s24.json"] = "not valid JSON"
+    (folder / "s25.pdf").write_bytes(b"%PDF-1.4\x00\x01\x02binary")
+    broken["s25.pdf"] = "binary"
+    put("s26.json", {"student": "s26", "exam": "midterm-1", "problems": {"mean": 1}})
+    broken["s26.json"] = "must be a non-empty list"
+    (folder / "s27.json").write_text(json.dumps(submission("s27", key, [{}, {}])) + " " * (1024 * 1024 + 10))
+    broken["s27.json"] = "the limit is"
+    hostile = [answers_of(e) for e in students["s28"]]
+    hostile[0]["mean"] = "<script>alert('x')</script>"
+    hostile[0]["variance"] = "9" * 5000
+    hostile[1]["mean"] = "2**2**2**2**2**2**2**2"
+    hostile[1]["output"] = [[[[[[[[[[1]]]]]]]]]]
+    put("s28.json", submission("s28", key, hostile))
+    put("s29.json", submission("s29", key, [answers_of(e) for e in students["s29"]],
+                               seed=3, params={"batch": [1, 7, 7, 9]}))  # params of its own are ignored
+    put("s30.json", dict(submission("s30", key, [{}, {}]), exam="final"))
+    broken["s30.json"] = "for exam 'final'"
+    put("zz.json", {"student": "zz99", "exam": "midterm-1", "problems": [{"problem": "batchnorm-forward", "answers": {}}]})
+    broken["zz.json"] = "'zz99' is not in the exam's key"
+    put("s01-copy.json", submission("s01", key, [{}, {}]))
+    broken["s01-copy.json"] = "another submission of student 's01'"
+    put("s31.json", {"student": "s31", "exam": "midterm-1",
+                     "problems": [{"problem": "batchnorm-forward", "answers": {"nope": 1}}]})
+    broken["s31.json"] = "unknown part 'nope'"
+    os.symlink("/dev/zero", folder / "zero.json")
+    broken["zero.json"] = "symbolic link"
+    (folder / ".DS_Store").write_bytes(b"\x00junk")  # hidden files are not submissions
+    return broken
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    exam, roster = write_exam(folder)
+    assert run("exam", "build", exam, "--roster", roster, "--out", folder / "exam", "--no-pdf", "--jobs", "2").exit_code == 0
+    key = json.loads((folder / "exam/staff/key.json").read_text())
+    broken = write_submissions(folder / "subs", key)
+    result = run("exam", "grade", folder / "exam", folder / "subs", "--out", folder / "results", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    return {"dir": folder, "key": key, "broken": broken, "output": result.output, "results": folder / "results"}
+
+
+def gradebook(results: Path) -> dict[str, dict]:
+    rows = list(csv.DictReader(io.StringIO((results / "gradebook.csv").read_text())))
+    return {row["student"]: row for row in rows if row["student"]}
+
+
+def test_gradebook(graded):
+    book = gradebook(graded["results"])
+    first = next(iter(book.values()))
+    assert list(first) == ["student", "batchnorm-forward#1", "batchnorm-forward#2", "total", "note"]
+    assert set(book) == {f"s{i:02d}" for i in range(1, 41)}
+    for sid in PERFECT + ["s29"]:
+        assert (book[sid]["batchnorm-forward#1"], book[sid]["batchnorm-forward#2"], book[sid]["total"]) == ("10", "6", "16"), sid
+    for sid in PARTIAL:
+        assert (book[sid]["batchnorm-forward#1"], book[sid]["batchnorm-forward#2"], book[sid]["total"]) == ("10", "2", "12"), sid
+    for sid in BLANK:
+        assert book[sid]["total"] == "0" and book[sid]["note"] == ""
+    # hostile parts are invalid; the output (problem 1) and the variance (problem 2) are right
+    assert (book["s28"]["batchnorm-forward#1"], book["s28"]["batchnorm-forward#2"]) == ("3.3333", "2")
+    for sid in ("s24", "s25", "s27", "s32", "s33", "s34", "s35"):
+        assert book[sid]["total"] == "" and book[sid]["note"] == "no submission", sid
+    assert book["s30"]["note"].startswith("submission skipped: s30.json") and book["s30"]["total"] == ""
+    assert book["s31"]["note"].startswith("submission skipped: s31.json")
+
+
+def test_broken_and_hostile_are_named_everywhere(graded):
+    summary = json.loads((graded["results"] / "summary.json").read_text())
+    reasons = {s["file"]: s["reason"] for s in summary["skipped"]}
+    report = (graded["results"] / "report.html").read_text()
+    output = " ".join(graded["output"].split())
+    assert set(reasons) == set(graded["broken"])
+    for name, needle in graded["broken"].items():
+        assert needle in reasons[name], (name, reasons[name])
+        assert name in output and name in report
+    assert ".DS_Store" not in reasons
+
+
+def test_feedback_and_lms_files(graded):
+    results = graded["results"]
+    graded_ids = PERFECT + PARTIAL + BLANK + ["s28", "s29"]
+    assert sorted(p.stem for p in (results / "gradescope").iterdir()) == sorted(graded_ids)
+    for sid in graded_ids:
+        gs = json.loads((results / "gradescope" / f"{sid}.json").read_text())
+        assert gs["score"] == pytest.approx(sum(t["score"] for t in gs["tests"]))
+        assert len(gs["tests"]) == 6
+        assert all({"name", "score", "max_score", "output"} <= set(t) for t in gs["tests"])
+        assert "seed" not in json.dumps(gs)
+    perfect = (results / "feedback/s01.md").read_text()
+    assert "**Total: 16 / 16**" in perfect and "Student 1 (s01)" in perfect
+    partial = (results / "feedback/s11.md").read_text()
+    assert "m − 1" in partial  # the misconception's feedback
+    assert "exam 'final'" in (results / "feedback/s30.md").read_text()
+    rows = list(csv.reader(io.StringIO((results / "canvas.csv").read_text())))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Midterm 1"]
+    assert rows[1][0] == "Points Possible" and rows[1][5] == "16"
+    by_id = {r[2]: r for r in rows[2:]}
+    assert len(by_id) == 40 and by_id["s01"][0] == "Student 1" and by_id["s01"][3] == "s01@uni.edu"
+    assert by_id["s01"][5] == "16" and by_id["s11"][5] == "12" and by_id["s32"][5] == ""
+
+
+def test_statistics_and_report(graded):
+    summary = json.loads((graded["results"] / "summary.json").read_text())
+    assert summary["overall"]["graded"] == 30 and summary["overall"]["max_score"] == 16
+    assert sum(b["count"] for b in summary["histogram"]) == 30
+    variance = next(p for p in summary["parts"] if p["problem_index"] == 2 and p["part"] == "variance")
+    assert variance["misconceptions"] == {"unbiased-variance": len(PARTIAL)}
+    assert variance["share_correct"] == pytest.approx(17 / 30, abs=1e-4)  # 15 perfect, s28, s29
+    from collections import Counter
+
+    expected = Counter(unbiased(graded["key"]["students"][sid][1]) for sid in PARTIAL)
+    assert [tuple(w) for w in variance["wrong_answers"]] == sorted(expected.items(), key=lambda ac: (-ac[1], ac[0]))[:5]
+    mean = next(p for p in summary["parts"] if p["problem_index"] == 1 and p["part"] == "mean")
+    assert ["<script>alert('x')</script>", 1] in mean["wrong_answers"]
+    report = (graded["results"] / "report.html").read_text()
+    assert report.count('<rect class="bin"') == 10 and "<svg" in report
+    assert "<script" not in report and "&lt;script&gt;" in report
+    assert " src=" not in report and " href=" not in report  # self-contained
+    assert "unbiased-variance" in report
+    assert "unbiased-variance×8" in "".join(graded["output"].replace("│", "").split())
+
+
+def test_check_with_the_key_agrees(graded):
+    book = gradebook(graded["results"])
+    key_path = graded["dir"] / "exam/staff/key.json"
+    for name in ("s11-final.json", "s29.json", "answers (s19).json"):
+        result = run("check", graded["dir"] / "subs" / name, "--key", key_path, "--json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert str(data["score"]) == book[data["student"]]["total"]
+
+
+def test_rerun_reuses_work_and_gives_the_same_files(graded, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(graded["results"], results)
+    before = tree(results)
+    again = run("exam", "grade", graded["dir"] / "exam", graded["dir"] / "subs", "--out", results, "--jobs", "2")
+    assert again.exit_code == 0
+    assert "reused 37 result(s)" in again.output, again.output
+    assert tree(results) == before
+    assert not [p for p in results.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_changed_submission_is_regraded(graded, tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(graded["dir"] / "subs", subs, symlinks=True)
+    results = tmp_path / "results"
+    shutil.copytree(graded["results"], results)
+    blank = json.loads((subs / "answers (s19).json").read_text())
+    blank["problems"][0]["answers"] = answers_of(graded["key"]["students"]["s19"][0])
+    (subs / "answers (s19).json").write_text(json.dumps(blank))
+    again = run("exam", "grade", graded["dir"] / "exam", subs, "--out", results, "--jobs", "1")
+    assert "reused 36 result(s)" in again.output
+    assert gradebook(results)["s19"]["total"] == "10"
+    assert len(list((results / ".cache").iterdir())) == 37  # the stale result is gone
+
+
+def test_serial_and_parallel_agree(graded, tmp_path):
+    result = run("exam", "grade", graded["dir"] / "exam", graded["dir"] / "subs", "--out", tmp_path / "r", "--jobs", "1")
+    assert result.exit_code == 0
+    assert tree(tmp_path / "r") == tree(graded["results"])
+
+
+def test_grade_input_errors(graded, tmp_path):
+    result = run("exam", "grade", tmp_path, graded["dir"] / "subs", "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "no staff/key.json" in result.output and result.output.count("\n") == 1
+    result = run("exam", "grade", graded["dir"] / "exam", tmp_path / "nope", "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "submissions folder does not exist" in result.output
+
+
+def _die_on_three(x):
+    if x == 3:
+        os._exit(7)
+    return x * 10
+
+
+def test_a_dying_worker_costs_one_item_only():
+    from grader.exam.parallel import run_all
+
+    out = run_all(_die_on_three, range(8), jobs=2, description="test", on_crash=lambda item, exc: f"crashed {item}")
+    assert out == [0, 10, 20, "crashed 3", 40, 50, 60, 70]
+
+
+@pytest.mark.browser
+def test_report_renders_in_chromium(graded, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("SKIPPED LOUDLY: chromium is not installed, so report.html was not checked in a browser")
+    page = (graded["results"] / "report.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page], capture_output=True, text=True, timeout=60).stdout
+    assert dom.count('class="bin"') == 10 and "<table" in dom and "unbiased-variance" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page],
+                   capture_output=True, timeout=60)
+    assert shot.is_file() and shot.stat().st_size > 10_000
