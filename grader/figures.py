@@ -23,13 +23,12 @@ def text_width(text: str, size: float) -> float:
 
 def tex_label(text: str) -> str:
     """A figure label as LaTeX: numbers in math mode (a real minus sign), other text escaped."""
-    from grader.markup import latex_escape
+    from grader.markup import latex_text
 
     text = str(text)
     if _NUMBER.fullmatch(text):
         return f"${text.replace('−', '-')}$"
-    escaped = latex_escape(text)
-    return re.sub(r"(?<![\w.])[-−](?=\d)", r"\\ensuremath{-}", escaped)
+    return latex_text(text)
 
 
 def _svg(width: float, height: float, body: list[str], label: str) -> str:

@@ -289,11 +289,19 @@ _BLOCK_TEX = {"bullet_list_open": "\\begin{itemize}\n", "bullet_list_close": "\\
               "table_close": "\\hline\n\\end{tabular}\\par\\medskip\n"}
 
 
+_TEXT_MINUS = re.compile(r"(?<![\w.])[-−](?=\d)")  # a minus sign before a number, not a hyphen
+
+
+def latex_text(text: str) -> str:
+    """`latex_escape`, with a minus sign before a number set as a real minus, not a hyphen."""
+    return _TEXT_MINUS.sub(r"\\ensuremath{-}", latex_escape(text))
+
+
 def _inline_latex(children, spans) -> str:
     out, links = [], []
     for child in children:
         if child.type == "text":
-            out.append(_PLACEHOLDER_RE.sub(lambda m: _latex_math(m, spans), latex_escape(child.content)))
+            out.append(_PLACEHOLDER_RE.sub(lambda m: _latex_math(m, spans), latex_text(child.content)))
         elif child.type == "code_inline":
             out.append("\\texttt{" + latex_escape(_restore_source(child.content, spans)) + "}")
         elif child.type == "link_open":
