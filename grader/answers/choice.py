@@ -60,6 +60,11 @@ class Boolean(AnswerType):
         return "Answer true or false."
 
 
+def _option_key(text: str) -> str:
+    """An option's text or letter as compared: case, spacing and surrounding punctuation ignored."""
+    return " ".join(normalise_text(text).lower().split()).strip(" .()[]")
+
+
 @dataclass(frozen=True)
 class Choice(AnswerType):
     """One of `options`, answered by its letter (A, B, ...) or its text."""
@@ -71,11 +76,11 @@ class Choice(AnswerType):
     def _index(self, raw: Any) -> int:
         if isinstance(raw, str):
             check_size(raw)
-            word = normalise_text(raw).strip(" .)(").lower()
+            word = _option_key(raw)
             if len(word) == 1 and "a" <= word < chr(ord("a") + len(self.options)):
                 return ord(word) - ord("a")
             for i, option in enumerate(self.options):
-                if normalise_text(option).lower().rstrip(".") == word.rstrip("."):
+                if _option_key(option) == word:
                     return i
         letters = ", ".join(chr(65 + i) for i in range(len(self.options)))
         raise AnswerParseError(f"expected one of the options ({letters}) by letter or text")
