@@ -166,7 +166,7 @@ class GnnMessagePassing(Problem):
             longest = max((k for k, _, _ in pairs), default=0)
             if not longest and "edges" not in out:
                 raise self.invalid("source" if "source" in p else "edges", "no two nodes are connected")
-            if not longest or "edges" in out and longest < 3:
+            if not longest or "edges" in out and longest < min(3, n - 1):
                 raise Redraw
             far = [(s, t) for k, s, t in pairs if k >= min(3, longest)]
             out["source"], out["target"] = far[int(rng.integers(len(far)))]
