@@ -19,6 +19,8 @@ from grader.answers.parser import DEFAULT_LIMITS, Limits, parse, to_text
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order
+MAX_EXPANDED_POWER = 16
+_EXP = "exp:"  # an exponential factor such as M^T or 2^n, kept by its text
 
 
 def _assumption(text: str, variables: tuple[str, ...]) -> tuple[str, str]:
@@ -70,13 +72,24 @@ class BigO(AnswerType):
             expr = expr.args[0]
         if expr.has(sympy.Function("O")):
             raise AnswerParseError("write O(...) around the whole answer, or leave it out", raw, 0)
+        for power in expr.atoms(sympy.Pow):
+            if power.base.is_Add and power.exp.is_Rational and abs(power.exp) > MAX_EXPANDED_POWER:
+                raise AnswerParseError(f"write {to_text(power)} by its leading term: powers of sums "
+                                       f"above {MAX_EXPANDED_POWER} are not expanded", raw, None)
         expr = sympy.expand(sympy.expand_log(expr, force=True))
         return tuple(_term(t, raw, self.variables) for t in sympy.Add.make_args(expr))
 
+    def reference(self, ref: Any) -> tuple[Term, ...]:
+        return ref if isinstance(ref, tuple) else self.parse(ref)
+
     def dominated(self, a: Term, b: Term) -> bool:
-        """True when a = O(b) under the assumptions."""
-        da = {v: (p, q) for v, p, q in a}
-        db = {v: (p, q) for v, p, q in b}
+        """True when a = O(b) under the assumptions (an exponential factor beats any polynomial)."""
+        exp_a = {v for v, _, _ in a if v.startswith(_EXP)}
+        exp_b = {v for v, _, _ in b if v.startswith(_EXP)}
+        if exp_a != exp_b:
+            return exp_a < exp_b
+        da = {v: (p, q) for v, p, q in a if v not in exp_a}
+        db = {v: (p, q) for v, p, q in b if v not in exp_b}
         for upset in self._upsets():
             power = sum(da.get(v, (0, 0))[0] - db.get(v, (0, 0))[0] for v in upset)
             logs = sum(da.get(v, (0, 0))[1] - db.get(v, (0, 0))[1] for v in upset)
@@ -131,12 +144,16 @@ def _term(term, raw: str, variables: tuple[str, ...]) -> Term:
 
     powers: dict[str, list[float]] = {}
     for base, exponent in term.as_powers_dict().items():
-        if not base.free_symbols:
+        if exponent.free_symbols:
+            if not (base.is_Symbol or base.is_Number):
+                raise AnswerParseError(f"cannot read {to_text(term)} as a growth rate", raw, None)
+            powers[_EXP + to_text(base**exponent)] = [1, 0]
+        elif not base.free_symbols:
             continue
-        if not exponent.is_Rational:
+        elif not exponent.is_Rational:
             raise AnswerParseError(f"cannot read {to_text(term)} as a growth rate: exponents must "
                                    "be numbers", raw, None)
-        if base.is_Symbol:
+        elif base.is_Symbol:
             powers.setdefault(base.name, [0, 0])[0] += float(exponent)
         elif isinstance(base, sympy.log) and base.args[0].is_Symbol:
             powers.setdefault(base.args[0].name, [0, 0])[1] += float(exponent)
@@ -144,13 +161,15 @@ def _term(term, raw: str, variables: tuple[str, ...]) -> Term:
             raise AnswerParseError(f"cannot read {to_text(term)} as a growth rate: use products of "
                                    "powers of the variables and their logarithms", raw, None)
     return tuple(sorted(((v, p, q) for v, (p, q) in powers.items() if (p, q) != (0, 0)),
-                        key=lambda x: variables.index(x[0])))
+                        key=lambda x: (x[0].startswith(_EXP), variables.index(x[0]) if x[0] in variables else 0, x[0])))
 
 
 def _show(term: Term) -> str:
     parts = []
     for v, p, q in term:
-        if p:
+        if v.startswith(_EXP):
+            parts.append(v[len(_EXP):])
+        elif p:
             parts.append(v if p == 1 else f"{v}^{p:g}")
         if q:
             parts.append(f"log {v}" if q == 1 else f"(log {v})^{q:g}")
