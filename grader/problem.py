@@ -180,8 +180,7 @@ class Instance:
 
     def answer(self, part_id: str) -> Any:
         """The canonical reference in student notation (a JSON value)."""
-        part = self.part(part_id)
-        return part.type.canonical(part.type.reference(self.reference(part_id)))
+        return self.part(part_id).type.canonical(self.reference(part_id))
 
     def satisfies(self, require: Mapping[str, Any]) -> bool:
         for name, wanted in require.items():

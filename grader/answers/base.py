@@ -69,7 +69,8 @@ class AnswerType:
         raise NotImplementedError
 
     def canonical(self, ref: Any) -> Any:
-        """The reference as a JSON value in student notation (what `answer` shows)."""
+        """The reference (as the problem gives it, or parsed) as a JSON value in student
+        notation: what `answer` shows."""
         raise NotImplementedError
 
     def notations(self, ref: Any) -> list[Any]:

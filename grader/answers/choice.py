@@ -48,13 +48,14 @@ class Boolean(AnswerType):
         return _with_explanation(verdict, self.explanation)
 
     def canonical(self, ref) -> Any:
-        return ref
+        return self.reference(ref)
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         return ["T" if ref else "F", "yes" if ref else "no"]
 
     def perturb(self, ref, rng) -> list[Any]:
-        return [not ref]
+        return [not self.reference(ref)]
 
     def rule(self) -> str:
         return "Answer true or false."
@@ -97,12 +98,14 @@ class Choice(AnswerType):
         return _with_explanation(verdict, self.explanation)
 
     def canonical(self, ref) -> Any:
-        return chr(65 + ref)
+        return chr(65 + self.reference(ref))
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         return [self.options[ref], chr(97 + ref)]
 
     def perturb(self, ref, rng) -> list[Any]:
+        ref = self.reference(ref)
         return [chr(65 + i) for i in range(len(self.options)) if i != ref][:2]
 
     def rule(self) -> str:

@@ -136,23 +136,24 @@ class Vector(AnswerType):
         return Outcome.incorrect(feedback)
 
     def plain(self, parsed) -> Any:
-        shape, vals = parsed
+        shape, vals = self.reference(parsed)
         return _unflatten(list(vals), shape)
 
     def canonical(self, ref) -> Any:
-        shape, vals = ref
+        shape, vals = self.reference(ref)
         texts = [self.entry.canonical(v) for v in vals]
-        if all(t.lstrip("-").isdigit() for t in texts):
+        if all(isinstance(t, str) and t.lstrip("-").isdigit() for t in texts):
             texts = [int(t) for t in texts]
         return _unflatten(texts, shape)
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         shape, vals = ref
         floats = _unflatten([float(v) for v in vals], shape)
         return [floats, _as_text(self.canonical(ref))]
 
     def perturb(self, ref, rng) -> list[Any]:
-        shape, vals = ref
+        shape, vals = self.reference(ref)
         out = []
         first = list(vals)
         first[0] = self.entry.perturb(vals[0], rng)[0]

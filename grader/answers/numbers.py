@@ -140,9 +140,12 @@ class Number(AnswerType):
         return Outcome.incorrect()
 
     def canonical(self, ref) -> Any:
-        return format_exact(ref)
+        """An exact value as a string ("-5/3", "-1.85"); an inexact one as a JSON number."""
+        value = self.reference(ref)
+        return float(f"{value:.10g}") if isinstance(value, float) else format_exact(value)
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         out = [float(ref)]
         text = format_exact(ref)
         if text.startswith("-"):
@@ -152,7 +155,7 @@ class Number(AnswerType):
         return out
 
     def perturb(self, ref, rng) -> list[Any]:
-        r = ref if isinstance(ref, Fraction) else Fraction(ref)
+        r = Fraction(self.reference(ref))
         bump = max(abs(r) / 10, Fraction(1, 10) if not self.atol else Fraction(self.atol) * 10 + 1)
         return [format_exact(r + bump), format_exact(r - bump), format_exact(r + 1)]
 

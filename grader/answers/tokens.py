@@ -57,12 +57,14 @@ class Sequence(AnswerType):
         return Outcome.incorrect()
 
     def canonical(self, ref) -> Any:
-        return _show(ref)
+        return _show(self.reference(ref))
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         return [list(ref), _show(ref).upper()]
 
     def perturb(self, ref, rng) -> list[Any]:
+        ref = self.reference(ref)
         out = [_show(ref[:-1] or ("nothing",))]
         if len(set(ref)) > 1:
             out.append(_show(tuple(reversed(ref))) if tuple(reversed(ref)) != ref else _show(ref[1:] + ref[:1]))
@@ -121,12 +123,14 @@ class Set(AnswerType):
         return Outcome.incorrect(feedback[0].upper() + feedback[1:])
 
     def canonical(self, ref) -> Any:
-        return [_show(s) for s in ref]
+        return [_show(s) for s in self.reference(ref)]
 
     def notations(self, ref) -> list[Any]:
+        ref = self.reference(ref)
         return [[list(s) for s in reversed(ref)], "; ".join(_show(s) for s in ref)]
 
     def perturb(self, ref, rng) -> list[Any]:
+        ref = self.reference(ref)
         out = [[_show(s) for s in ref[:-1]] or ["nothing"]]
         out.append([_show(s) for s in ref] + ["zzz"])
         return out
