@@ -27,13 +27,15 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class _Job:
-    """What a worker needs to write one student's files."""
+    """What a worker needs to draw and write one student's exam."""
 
     title: str
     exam_id: str
     instructions: str
     out: str
     pdf: bool
+    problems: tuple[ExamProblem, ...]
+    secret: bytes = field(repr=False)
 
 
 def _units(points: float) -> int:
@@ -65,50 +67,26 @@ def key_entry(instance, points: float | None) -> dict:
                       for part, pts in zip(instance.parts, scaled)]}
 
 
-def assign_variants(task: tuple) -> dict:
-    """Variants of one exam problem for every student, in student-id order: each seed comes from
-    the HMAC; a variant another student already has is redrawn (attempt 1, 2, ...) until the
-    problem runs out of distinct ones, after which students share the first variant drawn."""
-    item, exam_id, secret, student_ids = task
+def draw(job: _Job, item: ExamProblem, student_id: str, start: int):
+    """(attempt, instance) for the first attempt from `start` on whose HMAC seed gives a
+    variant meeting the problem's `require`; None when no attempt left does."""
     problem = registry.get(item.id)
-    seen: set[str] = set()
-    entries, fingerprints = [], []
-    exhausted_at = None
-    for sid in student_ids:
-        chosen = None
-        for attempt in range(MAX_REDRAWS):
-            instance = variant(problem, item, exam_seed(secret, exam_id, sid, item.index, attempt))
-            if instance is None:  # no draw from this seed meets `require`: the next seed may
-                continue
-            fingerprint = instance.fingerprint()
-            if chosen is None or fingerprint not in seen:
-                chosen = instance, fingerprint
-            if fingerprint not in seen or exhausted_at is not None:
-                break
-        else:
-            if chosen is None:
-                raise unsatisfiable(item, MAX_REDRAWS)
-            exhausted_at = sid
-        instance, fingerprint = chosen
-        seen.add(fingerprint)
-        entries.append(key_entry(instance, item.points))
-        fingerprints.append(fingerprint)
-    return {"entries": entries, "fingerprints": fingerprints, "distinct": len(seen), "exhausted_at": exhausted_at}
+    for attempt in range(start, MAX_REDRAWS):
+        instance = variant(problem, item, exam_seed(job.secret, job.exam_id, student_id, item.index, attempt))
+        if instance is not None:
+            return attempt, instance
+    return None
 
 
-def _views(entries: list[dict]) -> list[dict]:
-    """Problem views with solutions, the part points those of the key."""
+def _view(instance, entry: dict) -> dict:
+    """The problem view with solutions, its points those of the key."""
     from grader.render import problem_view
 
-    views = []
-    for entry in entries:
-        instance = registry.get(entry["problem"]).instance(entry["seed"], entry["params"])
-        view = problem_view(instance, True, points=entry["points"])
-        for part_view, part in zip(view["parts"], entry["parts"]):
-            part_view["points"] = part["points"]
-        view["points"] = entry["points"]
-        views.append(view)
-    return views
+    view = problem_view(instance, True, points=entry["points"])
+    for part_view, part in zip(view["parts"], entry["parts"]):
+        part_view["points"] = part["points"]
+    view["points"] = entry["points"]
+    return view
 
 
 def student_view(view: dict) -> dict:
@@ -117,14 +95,27 @@ def student_view(view: dict) -> dict:
     return dict(view, seed=None, parts=[{k: v for k, v in part.items() if k not in hidden} for part in view["parts"]])
 
 
-def render_student(task: tuple) -> dict:
-    """Write one student's exam (md, tex, html, pdf), answers skeleton and solutions; return the
-    SHA-256 of each file written (PDFs aside) and any LaTeX failure."""
+def make_student(task: tuple) -> dict:
+    """Draw one student's variants (problem i from attempt `starts[i]` on) and write the exam
+    (md, tex, html, pdf), the answers skeleton and the solutions. Returns the attempts used,
+    the variants' fingerprints, the key entries, the SHA-256 of each file written (PDFs aside)
+    and any LaTeX failure."""
+    from grader.exam.files import dump_json
     from grader.render import render_document
 
-    student, entries, job = task
+    student, job, starts = task
+    attempts, fingerprints, entries, views = [], [], [], []
+    for item, start in zip(job.problems, starts):
+        found = draw(job, item, student.id, start)
+        if found is None:
+            raise unsatisfiable(item, MAX_REDRAWS)
+        attempt, instance = found
+        entry = key_entry(instance, item.points)
+        attempts.append(attempt)
+        fingerprints.append(instance.fingerprint())
+        entries.append(entry)
+        views.append(_view(instance, entry))
     out = Path(job.out)
-    views = _views(entries)
     public = [student_view(v) for v in views]
     who = f"{student.name} ({student.id})" if student.name else student.id
     meta = {"title": job.title, "subtitle": f"{job.exam_id} · {who}", "instructions": job.instructions}
@@ -134,8 +125,6 @@ def render_student(task: tuple) -> dict:
     skeleton = {"student": student.id, "exam": job.exam_id,
                 "problems": [{"problem": e["problem"], "answers": {p["id"]: None for p in e["parts"]}}
                              for e in entries]}
-    from grader.exam.files import dump_json
-
     files[f"{folder}/answers.json"] = dump_json(skeleton)
     solutions = dict(meta, subtitle=f"{meta['subtitle']} · solutions")
     files[f"staff/solutions/{student.id}.md"] = render_document(views, "md", solution=True, **solutions)
@@ -152,7 +141,35 @@ def render_student(task: tuple) -> dict:
                 compile_pdf(tex, out / target)
             except GraderError as exc:
                 failures.append(str(exc))
-    return {"hashes": hashes, "pdf_failures": failures}
+    return {"attempts": attempts, "fingerprints": fingerprints, "entries": entries, "hashes": hashes,
+            "pdf_failures": failures}
+
+
+def distinct_variants(job: _Job, ordered: list[Student], made: list[dict]) -> tuple[set[int], list[dict]]:
+    """Walk the students in id order; where a student's variant of a problem repeats an earlier
+    student's, redraw it (next attempts) until it is new, or, when the problem has run out of
+    distinct variants, keep the first one drawn. Returns the students to write again (their
+    `made[k]["attempts"]` updated) and, per problem, the number of distinct variants and the
+    student from whom on variants are shared."""
+    seen: list[set[str]] = [set() for _ in job.problems]
+    shared_from: list[str | None] = [None] * len(job.problems)
+    redo: set[int] = set()
+    for k, student in enumerate(ordered):
+        for i, item in enumerate(job.problems):
+            fingerprint = made[k]["fingerprints"][i]
+            if fingerprint in seen[i] and shared_from[i] is None:
+                start = made[k]["attempts"][i] + 1
+                while (found := draw(job, item, student.id, start)) is not None:
+                    start = found[0] + 1
+                    if found[1].fingerprint() not in seen[i]:
+                        made[k]["attempts"][i] = found[0]
+                        fingerprint = made[k]["fingerprints"][i] = found[1].fingerprint()
+                        redo.add(k)
+                        break
+                else:
+                    shared_from[i] = student.id
+            seen[i].add(fingerprint)
+    return redo, [{"distinct": len(s), "shared_from": f} for s, f in zip(seen, shared_from)]
 
 
 def secret_id(secret: bytes) -> str:
@@ -169,18 +186,7 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
 
     out = Path(out)
     ordered = sorted(students, key=lambda s: s.id)
-    ids = [s.id for s in ordered]
     warnings = []
-    assigned = run_all(assign_variants, [(item, spec.id, secret, ids) for item in spec.problems],
-                       jobs=min(jobs, len(spec.problems)), description="drawing variants")
-    problems = []
-    for item, got in zip(spec.problems, assigned):
-        problems.append(_problem_summary(item, got, len(ids)))
-        if got["exhausted_at"] is not None:
-            warnings.append(f"{item.label}: only {got['distinct']} distinct variants for {len(ids)} students "
-                            f"(from student {got['exhausted_at']} on, some share a variant)")
-    key = {"exam": spec.id, "students": {sid: [got["entries"][i] for got in assigned] for i, sid in enumerate(ids)}}
-
     if pdf is False:
         pdf_state, compile_pdfs = "not requested", False
     elif tex_engine() is None:
@@ -189,14 +195,29 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
             warnings.append("--pdf was given but neither latexmk nor pdflatex is on PATH")
     else:
         pdf_state, compile_pdfs = "compiled", True
-    job = _Job(spec.title, spec.id, spec.instructions or DEFAULT_INSTRUCTIONS, str(out), compile_pdfs)
-    written = run_all(render_student, [(s, key["students"][s.id], job) for s in ordered],
-                      jobs=jobs, description="writing exams")
-    failures = [f for w in written for f in w["pdf_failures"]]
+    job = _Job(spec.title, spec.id, spec.instructions or DEFAULT_INSTRUCTIONS, str(out), compile_pdfs,
+               spec.problems, secret)
+    made = run_all(make_student, [(s, job, [0] * len(spec.problems)) for s in ordered],
+                   jobs=jobs, description="building exams")
+    redo, counts = distinct_variants(job, ordered, made)
+    if redo:
+        again = run_all(make_student, [(ordered[k], job, made[k]["attempts"]) for k in sorted(redo)],
+                        jobs=jobs, description="redrawing repeated variants")
+        for k, result in zip(sorted(redo), again):
+            made[k] = result
+    problems = []
+    for i, item in enumerate(spec.problems):
+        problems.append({"index": item.index + 1, "problem": item.id, "points": made[0]["entries"][i]["points"],
+                         "params": item.params, "require": item.require,
+                         "variants": counts[i]["distinct"], "students": len(ordered)})
+        if counts[i]["shared_from"] is not None:
+            warnings.append(f"{item.label}: only {counts[i]['distinct']} distinct variants for {len(ordered)} "
+                            f"students (from student {counts[i]['shared_from']} on, some share a variant)")
+    failures = [f for m in made for f in m["pdf_failures"]]
     if failures:
         pdf_state = f"{len(failures)} PDF(s) failed"
         warnings.append(f"LaTeX failed for {len(failures)} document(s); first: {failures[0]}")
-
+    key = {"exam": spec.id, "students": {s.id: m["entries"] for s, m in zip(ordered, made)}}
     key_hash = write_json(out / "staff" / "key.json", key)
     manifest = {
         "grader_version": __version__,
@@ -208,19 +229,13 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
         "problems": problems,
         "key": {"file": "staff/key.json", "sha256": key_hash},
         "students": {s.id: {"name": s.name, "email": s.email,
-                            "variants": [got["fingerprints"][i] for got in assigned],
-                            "files": w["hashes"]}
-                     for i, (s, w) in enumerate(zip(ordered, written))},
+                            "variants": m["fingerprints"], "files": m["hashes"]}
+                     for s, m in zip(ordered, made)},
     }
     write_json(out / "staff" / "manifest.json", manifest)
-    stale = sorted(p.name for p in (out / "students").iterdir() if p.is_dir() and p.name not in set(ids))
+    ids = {s.id for s in ordered}
+    stale = sorted(p.name for p in (out / "students").iterdir() if p.is_dir() and p.name not in ids)
     if stale:
         warnings.append(f"students/ holds folders of {len(stale)} student(s) not on the roster "
                         f"(from an earlier build?): {', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''}")
-    return BuildResult(out, len(ids), problems, pdf_state, warnings)
-
-
-def _problem_summary(item: ExamProblem, got: dict, students: int) -> dict:
-    return {"index": item.index + 1, "problem": item.id, "points": got["entries"][0]["points"],
-            "params": item.params, "require": item.require,
-            "variants": got["distinct"], "students": students}
+    return BuildResult(out, len(ordered), problems, pdf_state, warnings)

@@ -1,0 +1,123 @@
+"""Exam build and grade at class scale (SPEC §10): N students × 6 problems, built without PDF and
+graded, on `--jobs` processes; 100 vs 300 students to check that time grows linearly.
+
+    python benchmarks/bench_exam.py [--students 300] [--small 100] [--jobs 2] [--problems 6]
+
+The problems are the first registered ones that draw and render (repeated when fewer exist).
+Submissions mix perfect, half-done, wrong and blank answers, taken from the key."""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 60.0
+
+
+def usable_problems(count: int) -> list[str]:
+    from grader import registry
+    from grader.render import problem_view, render_document
+
+    usable = []
+    for pid in registry.ids():
+        try:
+            render_document([problem_view(registry.get(pid).instance(1), True)], "md", title=pid, solution=True)
+        except Exception as exc:  # noqa: BLE001 - a problem still being written is left out, and said so
+            print(f"  (leaving out {pid}: {type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
+        usable.append(pid)
+    if not usable:
+        raise SystemExit("no usable problem is registered")
+    return [usable[i % len(usable)] for i in range(count)]
+
+
+def write_inputs(folder: Path, problems: list[str], students: int) -> tuple[Path, Path]:
+    exam = folder / "exam.toml"
+    exam.write_text('id = "bench"\ntitle = "Benchmark exam"\n' +
+                    "".join(f'\n[[problem]]\nid = "{pid}"\npoints = 10\n' for pid in problems), encoding="utf-8")
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"s{i:04d},Student {i}\n" for i in range(students)), encoding="utf-8")
+    return exam, roster
+
+
+def write_submissions(exam_dir: Path, folder: Path) -> int:
+    """One submission a student: a quarter perfect, a quarter half done, a quarter with wrong
+    numbers where the answer is a number, a quarter blank."""
+    key = json.loads((exam_dir / "staff/key.json").read_text())
+    rng = random.Random(0)
+    folder.mkdir()
+    for n, (sid, entries) in enumerate(key["students"].items()):
+        problems = []
+        for entry in entries:
+            answers = {}
+            for i, part in enumerate(entry["parts"]):
+                kind = n % 4
+                if kind == 0 or (kind == 1 and i % 2 == 0):
+                    answers[part["id"]] = part["answer"]
+                elif kind == 2:
+                    answers[part["id"]] = rng.randint(-50, 50) if part["type"] == "number" else part["answer"]
+                else:
+                    answers[part["id"]] = None
+            problems.append({"problem": entry["problem"], "answers": answers})
+        (folder / f"upload-{n:05d}.json").write_text(json.dumps({"student": sid, "exam": key["exam"], "problems": problems}))
+    return len(key["students"])
+
+
+def run(students: int, problems: list[str], jobs: int, root: Path) -> dict:
+    from grader.exam.build import build_exam
+    from grader.exam.grade import grade_exam
+    from grader.exam.spec import load_roster, load_spec
+
+    folder = root / f"n{students}"
+    folder.mkdir()
+    exam, roster_file = write_inputs(folder, problems, students)
+    start = time.perf_counter()
+    spec = load_spec(exam)
+    roster, data = load_roster(roster_file)
+    build_exam(spec, str(exam), roster, data, str(roster_file), b"benchmark secret", folder / "exam", jobs=jobs, pdf=False)
+    built = time.perf_counter() - start
+    write_submissions(folder / "exam", folder / "subs")
+    start = time.perf_counter()
+    summary = grade_exam(folder / "exam", folder / "subs", folder / "results", jobs=jobs)
+    graded = time.perf_counter() - start
+    start = time.perf_counter()
+    grade_exam(folder / "exam", folder / "subs", folder / "results", jobs=jobs)
+    rerun = time.perf_counter() - start
+    assert len(summary.graded) == students, (len(summary.graded), summary.skipped[:3])
+    return {"students": students, "build": built, "grade": graded, "rerun": rerun}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--problems", type=int, default=6)
+    args = parser.parse_args(argv)
+    problems = usable_problems(args.problems)
+    print(f"problems: {', '.join(problems)}; jobs: {args.jobs}")
+    with tempfile.TemporaryDirectory(prefix="bench-exam-") as tmp:
+        small = run(args.small, problems, args.jobs, Path(tmp))
+        large = run(args.students, problems, args.jobs, Path(tmp))
+    print(f"{'':<28}{args.small:>10} st.{args.students:>10} st.{'ratio':>9}{'linear':>9}{'target':>10}")
+    ideal = args.students / args.small
+    for what, label in (("build", "exam build (no PDF)"), ("grade", "exam grade"), ("rerun", "exam grade, rerun (cache)")):
+        ratio = large[what] / small[what]
+        target = f"< {TARGET_SECONDS:.0f} s" if what != "rerun" else ""
+        print(f"{label:<28}{small[what]:>12.2f} s{large[what]:>11.2f} s{ratio:>9.2f}{ideal:>9.2f}{target:>10}")
+    marginal = {w: (large[w] - small[w]) / (args.students - args.small) * 1000 for w in ("build", "grade")}
+    print(f"per extra student: build {marginal['build']:.0f} ms, grade {marginal['grade']:.0f} ms "
+          "(the rest is a fixed start-up cost: worker processes, imports)")
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(f"peak resident memory of one process: {peak / 1024:.0f} MB (target: all processes < 500 MB)")
+    ok = all(large[w] < TARGET_SECONDS and large[w] / small[w] < 1.15 * ideal for w in ("build", "grade"))
+    print("PASS" if ok else "FAIL: over the target or worse than linear")
+
+
+if __name__ == "__main__":
+    main()
