@@ -112,7 +112,9 @@ def tex_to_text(tex: str) -> str:
             body, i = _group(tex, i + 1)
             text = tex_to_text(body)
             mapped = text.translate(SUP if c == "^" else SUB)
-            if text and all(a != b for a, b in zip(mapped, text)):
+            # words stay legible (y_true); single letters and numbers become sub/superscripts
+            short = len(text) <= 2 or text.lstrip("-").isdigit()
+            if text and short and all(a != b for a, b in zip(mapped, text)):
                 out.append(mapped)
             else:
                 out.append(f"^{_wrap(text)}" if c == "^" else f"_{text}")
