@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from grader.answers.base import CORRECT, INCORRECT, MANUAL, PARTIAL, UNANSWERED, AnswerType, Outcome
+from grader.answers.base import CORRECT, INCORRECT, PARTIAL, UNANSWERED, AnswerType, Outcome
 from grader.errors import AnswerParseError
 from grader.problem import Instance, Part
 

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-from grader.answers.base import AnswerType, FollowThrough, Misconception, Outcome
-from grader.answers.lists import MAX_ENTRIES, Vector, split_brackets
+from grader.answers.base import FollowThrough, Misconception
+from grader.answers.lists import ShapeList, Vector
 from grader.answers.numbers import Number
-from grader.errors import AnswerParseError, InvalidParams
+from grader.errors import InvalidParams
 from grader.figures import LayerStackFigure
 from grader.params import Param
 from grader.problem import Part, Problem, Redraw
@@ -29,65 +27,6 @@ MAX_SIZE = 4096
 
 EXACT = Number(exact=True)
 INTEGERS = Vector(entry=EXACT)
-
-
-@dataclass(frozen=True)
-class ShapeList(AnswerType):
-    """One shape (a list of whole numbers) per layer, e.g. [[8, 32, 32], [8, 16, 16], [2048]].
-    With `partial`, each right layer earns its share."""
-
-    name = "shapes"
-    partial: bool = True
-
-    def parse(self, raw: Any) -> tuple[tuple[Fraction, ...], ...]:
-        if isinstance(raw, str):
-            raw = split_brackets(raw)
-        if not isinstance(raw, list) or not all(isinstance(s, list) for s in raw):
-            raise AnswerParseError("expected a list of shapes, one a layer, e.g. [[8, 32, 32], [8, 16, 16], [2048]]")
-        if len(raw) > MAX_ENTRIES:
-            raise AnswerParseError(f"more than {MAX_ENTRIES} shapes")
-        out = []
-        for i, shape in enumerate(raw):
-            try:
-                out.append(tuple(INTEGERS.parse(shape)[1]))
-            except AnswerParseError as exc:
-                raise AnswerParseError(f"shape {i + 1}: {exc.message}") from None
-        return tuple(out)
-
-    def reference(self, ref: Any) -> tuple[tuple[Fraction, ...], ...]:
-        return tuple(tuple(Fraction(v) for v in shape) for shape in ref)
-
-    def compare(self, sub, ref) -> Outcome:
-        if len(sub) != len(ref):
-            return Outcome.incorrect(f"Expected {len(ref)} shapes (one a layer), got {len(sub)}.")
-        wrong = [i + 1 for i, (s, r) in enumerate(zip(sub, ref)) if s != r]
-        if not wrong:
-            return Outcome.correct()
-        feedback = f"{len(wrong)} of {len(ref)} shapes are off: layer{'s' if len(wrong) > 1 else ''} " \
-                   + ", ".join(map(str, wrong[:8])) + (" …" if len(wrong) > 8 else "") + "."
-        if self.partial:
-            return Outcome.fraction(1 - len(wrong) / len(ref), feedback)
-        return Outcome.incorrect(feedback)
-
-    def canonical(self, ref) -> Any:
-        return [[int(v) if Fraction(v).denominator == 1 else EXACT.canonical(v) for v in s] for s in ref]
-
-    def notations(self, ref) -> list[Any]:
-        shapes = self.canonical(ref)
-        return [json.dumps(shapes), "[" + ", ".join("(" + ", ".join(map(str, s)) + ")" for s in shapes) + "]"]
-
-    def perturb(self, ref, rng) -> list[Any]:
-        shapes = self.canonical(ref)
-        bumped = [list(s) for s in shapes]
-        bumped[0][0] = bumped[0][0] + 1
-        return [bumped, shapes[:-1] or [[1]]]
-
-    def plain(self, parsed) -> Any:
-        return [list(s) for s in parsed]
-
-    def rule(self) -> str:
-        extra = " Each right layer earns its share." if self.partial else ""
-        return f"Give one shape a layer, without the batch dimension, e.g. [[8, 32, 32], [8, 16, 16], [2048], [10]].{extra}"
 
 
 # -- the network ----------------------------------------------------------------------------------
@@ -270,7 +209,7 @@ class CnnShapes(Problem):
         if "layers" not in p:
             shape = p.get("input") or out["input"]
             if min(shape[1:]) < 8:
-                raise self.invalid("input", f"sides of at least 8 are needed to draw layers for it; pin \"layers\" too")
+                raise self.invalid("input", "sides of at least 8 are needed to draw layers for it; pin \"layers\" too")
             out["layers"] = self._draw_layers(rng, shape)
         return out
 

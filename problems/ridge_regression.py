@@ -2,7 +2,6 @@
 (Midterm Review: Basics, Q2)."""
 from __future__ import annotations
 
-from fractions import Fraction
 from math import gcd, isqrt
 
 from grader.answers.base import Misconception

@@ -8,6 +8,7 @@ TYPES = {
     "number": "grader.answers.numbers:Number",
     "vector": "grader.answers.lists:Vector",
     "matrix": "grader.answers.lists:Matrix",
+    "shapes": "grader.answers.lists:ShapeList",
     "set": "grader.answers.tokens:Set",
     "sequence": "grader.answers.tokens:Sequence",
     "boolean": "grader.answers.choice:Boolean",

@@ -1,7 +1,9 @@
 """Vectors and matrices: shape first, then each entry under the entry type's rule."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from grader.answers.base import AnswerType, Outcome, check_size
@@ -173,6 +175,68 @@ class Matrix(Vector):
 
     name = "matrix"
     ndim: int = 2
+
+
+_INTEGERS = Vector(entry=Number(exact=True))
+
+
+@dataclass(frozen=True)
+class ShapeList(AnswerType):
+    """One shape (a list of whole numbers) per layer, e.g. [[8, 32, 32], [8, 16, 16], [2048]].
+    With `partial`, each right layer earns its share."""
+
+    name = "shapes"  # e.g. a CNN's output shape after each layer
+    partial: bool = True
+
+    def parse(self, raw: Any) -> tuple[tuple[Fraction, ...], ...]:
+        if isinstance(raw, str):
+            raw = split_brackets(raw)
+        if not isinstance(raw, list) or not all(isinstance(s, list) for s in raw):
+            raise AnswerParseError("expected a list of shapes, one a layer, e.g. [[8, 32, 32], [8, 16, 16], [2048]]")
+        if len(raw) > MAX_ENTRIES:
+            raise AnswerParseError(f"more than {MAX_ENTRIES} shapes")
+        out = []
+        for i, shape in enumerate(raw):
+            try:
+                out.append(tuple(_INTEGERS.parse(shape)[1]))
+            except AnswerParseError as exc:
+                raise AnswerParseError(f"shape {i + 1}: {exc.message}") from None
+        return tuple(out)
+
+    def reference(self, ref: Any) -> tuple[tuple[Fraction, ...], ...]:
+        return tuple(tuple(Fraction(v) for v in shape) for shape in ref)
+
+    def compare(self, sub, ref) -> Outcome:
+        if len(sub) != len(ref):
+            return Outcome.incorrect(f"Expected {len(ref)} shapes (one a layer), got {len(sub)}.")
+        wrong = [i + 1 for i, (s, r) in enumerate(zip(sub, ref)) if s != r]
+        if not wrong:
+            return Outcome.correct()
+        feedback = f"{len(wrong)} of {len(ref)} shapes are off: layer{'s' if len(wrong) > 1 else ''} " \
+                   + ", ".join(map(str, wrong[:8])) + (" …" if len(wrong) > 8 else "") + "."
+        if self.partial:
+            return Outcome.fraction(1 - len(wrong) / len(ref), feedback)
+        return Outcome.incorrect(feedback)
+
+    def canonical(self, ref) -> Any:
+        return [[int(v) if Fraction(v).denominator == 1 else _INTEGERS.entry.canonical(v) for v in s] for s in ref]
+
+    def notations(self, ref) -> list[Any]:
+        shapes = self.canonical(ref)
+        return [json.dumps(shapes), "[" + ", ".join("(" + ", ".join(map(str, s)) + ")" for s in shapes) + "]"]
+
+    def perturb(self, ref, rng) -> list[Any]:
+        shapes = self.canonical(ref)
+        bumped = [list(s) for s in shapes]
+        bumped[0][0] = bumped[0][0] + 1
+        return [bumped, shapes[:-1] or [[1]]]
+
+    def plain(self, parsed) -> Any:
+        return [list(s) for s in parsed]
+
+    def rule(self) -> str:
+        extra = " Each right layer earns its share." if self.partial else ""
+        return f"Give one shape a layer, without the batch dimension, e.g. [[8, 32, 32], [8, 16, 16], [2048], [10]].{extra}"
 
 
 def _flatten(value: Any) -> list:
