@@ -8,10 +8,10 @@ import click
 JOBS_HELP = "Worker processes (default: the CPUs available)."
 
 
-def _console(stderr: bool = False):
+def _console():
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False, stderr=stderr)
+    return Console(highlight=False, emoji=False)
 
 
 @click.group("exam")
@@ -41,8 +41,7 @@ def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf):
     students, roster = load_roster(roster_file)
     out = Path(out_dir)
     secret, note = resolve_secret(secret_file, out / "staff")
-    err = _console(stderr=True)
-    err.print(note)
+    click.echo(note, err=True)
     result = build_exam(spec, exam_file, students, roster, roster_file, secret, out,
                         jobs=jobs or default_jobs(), pdf=pdf)
     from rich.table import Table
@@ -54,11 +53,11 @@ def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf):
         table.add_row(str(p["index"]), p["problem"], str(p["points"]), f"{p['variants']} / {p['students']}")
     console = _console()
     console.print(table)
-    console.print(f"PDF: {result.pdf}")
+    click.echo(f"PDF: {result.pdf}")
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
-    console.print(f"wrote {out / 'students'} (one folder a student) and {out / 'staff'} (key, manifest, solutions: "
-                  "keep private)")
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"wrote {out / 'students'} (one folder a student) and {out / 'staff'} (key, manifest, solutions: "
+               "keep private)")
 
 
 @exam_group.command("grade")

@@ -133,11 +133,11 @@ def print_summary(summary, console) -> None:
                       Text(", ".join(f"{m} × {c}" for m, c in part["misconceptions"].items()) or "–"))
     console.print(table)
     for record in summary.skipped:
-        console.print(Text(f"skipped: {record['reason']}", style="yellow"))
+        console.print(Text(f"skipped: {record['reason']}", style="yellow"), soft_wrap=True)
     if summary.missing:
         shown = ", ".join(summary.missing[:10]) + (" ..." if len(summary.missing) > 10 else "")
         console.print(Text(f"no submission from {len(summary.missing)} student(s): {shown}", style="yellow"))
     if summary.reused:
         console.print(f"reused {summary.reused} result(s) graded in an earlier run")
     console.print(Text(f"wrote {summary.out}/: gradebook.csv, canvas.csv, report.html, summary.json, "
-                       "feedback/, gradescope/"))
+                       "feedback/, gradescope/"), soft_wrap=True)
