@@ -246,3 +246,54 @@ def test_compile_pdf_reports_latex_errors(tmp_path):
     with pytest.raises(PdfError, match="Undefined control sequence"):
         compile_pdf("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
+
+
+TINY = '''
+from grader.answers.numbers import Number
+from grader.params import Param, integer
+from grader.problem import Part, Problem
+from grader.registry import register
+
+
+@register
+class Tiny(Problem):
+    id = "tiny-exam-test"
+    title = "Five variants"
+    params = (Param("k", "integer", "a number", range="0..4", check=integer(0, 4)),)
+    example = {"k": 1}
+    part_ids = ("double",)
+
+    def draw(self, rng, p):
+        return {"k": int(rng.integers(0, 5))}
+
+    def solve(self, p):
+        return {"double": 2 * p["k"]}
+
+    def parts(self, p):
+        return [Part("double", Number())]
+'''
+
+
+@pytest.mark.parametrize("students, distinct", [(5, 5), (7, 5)])
+def test_repeated_variants_are_redrawn(invoke, tmp_path, monkeypatch, students, distinct):
+    from grader import registry
+
+    registry.ids()  # load the bundled catalog, then keep the course folder out of later tests
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_COURSE_DIRS", list(registry._COURSE_DIRS))
+    course = tmp_path / "course"
+    (course / "templates").mkdir(parents=True)
+    (course / "tiny.py").write_text(TINY)
+    (course / "templates/tiny-exam-test.md.j2").write_text(
+        "{% block statement %}k = {{ p.k }}{% endblock %}{% block prompt_double %}What is 2k?{% endblock %}"
+        "{% block solution_double %}2k = {{ c.double }}{% endblock %}")
+    exam, roster = write_exam(tmp_path, 'id = "quiz"\n[[problem]]\nid = "tiny-exam-test"\npoints = 2\n', students)
+    result = invoke("--problems-dir", course, "exam", "build", exam, "--roster", roster, "--out", tmp_path / "out",
+                    "--no-pdf", "--jobs", "2", env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    key = json.loads((tmp_path / "out/staff/key.json").read_text())
+    ks = [entries[0]["params"]["k"] for entries in key["students"].values()]
+    assert len(set(ks)) == distinct
+    assert ("only 5 distinct variants for 7 students" in result.output) == (students > distinct)
+    for sid, entries in key["students"].items():  # the files written match the redrawn variant
+        assert f"k = {entries[0]['params']['k']}" in (tmp_path / "out/students" / sid / "exam.md").read_text()
