@@ -17,6 +17,8 @@ CASES = [
     (RIDGE, "inv(A'A + lambda*I) A' b", "correct", ""),
     (RIDGE, "inv(A^T*A + lambda*I)*A^T*b", "correct", ""),
     (RIDGE, "(A^T A + I lambda)^(-1) (b^T A)^T", "correct", ""),
+    (RIDGE, "(A^TA + lambda I)^(-1)A^Tb", "correct", ""),
+    (RIDGE, "A^T(AA^T + lambda I)^(-1)b", "correct", ""),
     (RIDGE, "(A A^T + lambda I)^(-1) A^T b", "incorrect", "n×n"),
     (RIDGE, "(A^T A + lambda)^(-1) A^T b", "incorrect", "lambda*I"),
     (RIDGE, "(A^T A)^(-1) A^T b", "incorrect", ""),

@@ -40,6 +40,7 @@ class MatrixBuilder:
     """Parser builder producing `Node` trees (see parser.parse_with)."""
 
     extra_functions = frozenset({"inv"})
+    letters = ("T", "I")  # one-letter names that may stand juxtaposed: A^TA
     extra_names = ("I (identity)", "A^T or A' (transpose)", "X^(-1) or inv(X) (inverse)")
 
     def __init__(self, declared: set[str]):

@@ -324,12 +324,27 @@ class _Parser:
     IMPLICIT = 20
 
     def __init__(self, text, tokens, builder, variables, functions, limits):
-        self.text, self.toks, self.b = text, tokens, builder
+        self.text, self.b = text, builder
         self.variables, self.functions, self.limits = variables, functions, limits
+        self.toks = [t for tok in tokens for t in self.split_juxtaposed(tok)]
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
         self.nodes = 0
+
+    def split_juxtaposed(self, tok: Token) -> list[Token]:
+        """An undeclared run of letters that are each declared (or the builder's one-letter
+        names, such as T for transpose) is their product: TkM, A^TA."""
+        word = tok.value
+        if tok.kind != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
+            return [tok]
+        known = self.variables | self.functions
+        if word in known or word in BUILTIN_FUNCTIONS or word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
+            return [tok]
+        letters = self.variables | set(getattr(self.b, "letters", ()))
+        if not all(c in letters for c in word):
+            return [tok]
+        return [Token("name", c, tok.pos + k, tok.pos + k + 1) for k, c in enumerate(word)]
 
     # -- helpers
     def peek(self) -> Token:
@@ -495,11 +510,6 @@ class _Parser:
         base = re.fullmatch(r"log_(\d+|[A-Za-z]\w*)", tok.value)
         if base:
             return self.call(tok, "log", 0, declared=False, base=base.group(1))
-        if len(tok.value) > 1 and tok.value.isalpha() and all(c in self.variables for c in tok.value):
-            node = self.build(tok, "symbol", tok.value[0])
-            for c in tok.value[1:]:
-                node = self.build(tok, "mul", node, self.build(tok, "symbol", c))
-            return node
         if tok.value.lower() in _NOT_FINITE:
             raise self.error(f"{tok.value!r} is not a finite number", tok)
         raise self.error(f"unknown name {tok.value!r}; {self.allowed_names()}", tok)
