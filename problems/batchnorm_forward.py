@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
+from itertools import combinations_with_replacement
 from math import isqrt
 
 from grader.answers.base import FollowThrough, Misconception
 from grader.answers.lists import Vector
 from grader.answers.numbers import Number
 from grader.params import Param, as_fraction, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem
 from grader.registry import register
 
 
@@ -18,6 +20,18 @@ def exact_sqrt(x: Fraction):
     if n >= 0 and isqrt(n) ** 2 == n and isqrt(d) ** 2 == d:
         return Fraction(isqrt(n), isqrt(d))
     return float(x) ** 0.5
+
+
+@lru_cache(maxsize=None)
+def deviation_sets(m: int, bound: int = 6) -> list[tuple[int, ...]]:
+    """Multisets of m integer deviations in [-bound, bound] that sum to 0 and whose variance is a
+    perfect square other than 0 and 1: batches with an exact mean, variance and output."""
+    out = []
+    for dev in combinations_with_replacement(range(-bound, bound + 1), m):
+        total = sum(d * d for d in dev)
+        if sum(dev) == 0 and total % m == 0 and total // m > 1 and isqrt(total // m) ** 2 == total // m:
+            out.append(dev)
+    return out
 
 
 def normalise(batch, mean, variance, gamma, beta, eps):
@@ -47,15 +61,11 @@ class BatchnormForward(Problem):
 
     def draw(self, rng, p):
         m = int(rng.integers(4, 7))
-        mean = int(rng.integers(-4, 11))
-        dev = [int(v) for v in rng.integers(-6, 7, size=m - 1)]
-        dev.append(-sum(dev))
-        total = sum(d * d for d in dev)
-        if abs(dev[-1]) > 8 or total == 0 or total % m or isqrt(total // m) ** 2 != total // m:
-            raise Redraw
-        if len(set(dev)) < 2 or mean == 0 or total == m:
-            raise Redraw  # a zero mean or unit variance would hide the misconceptions
-        return {"batch": [mean + d for d in dev]}
+        shapes = deviation_sets(m)
+        dev = list(shapes[int(rng.integers(len(shapes)))])
+        rng.shuffle(dev)
+        mean = int(rng.choice([v for v in range(-4, 11) if v]))  # μ = 0 would hide a misconception
+        return {"batch": [mean + int(d) for d in dev]}
 
     def validate(self, p):
         batch = [as_fraction("batch", x) for x in p["batch"]]
