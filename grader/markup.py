@@ -224,6 +224,7 @@ def _parser():
     return MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
 
 
+@lru_cache(maxsize=4096)
 def mathml(tex: str, display: bool = False) -> str:
     """LaTeX math as a MathML element. Every text node is escaped, whatever the LaTeX holds;
     LaTeX the converter cannot read gives a <code class="math-error"> with the source."""
@@ -244,6 +245,7 @@ def mathml(tex: str, display: bool = False) -> str:
     return ET.tostring(root, encoding="unicode", short_empty_elements=False)
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
     """Markdown with $math$ as HTML: text escaped, math as MathML."""
     source, spans = _protect(markdown)
@@ -315,6 +317,7 @@ def _inline_latex(children, spans) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_latex(markdown: str) -> str:
     """Markdown with $math$ as LaTeX body text: math passed through, text escaped."""
     source, spans = _protect(markdown)
@@ -352,6 +355,7 @@ def _figure_caption_html(figure) -> str:
     return f"<figcaption>{markdown_inline_html(caption)}</figcaption>" if caption else ""
 
 
+@lru_cache(maxsize=4096)
 def markdown_inline_html(markdown: str) -> str:
     """One paragraph of markdown as HTML without the enclosing <p>."""
     out = markdown_to_html(markdown)
