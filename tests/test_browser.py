@@ -3,13 +3,12 @@ and its SVG figures, and a screenshot is not blank and has ink where the math is
 page holds every problem, and two Chromium runs (DOM probe, screenshot) check it."""
 import json
 from html import unescape as html_unescape
-import shutil
 import struct
-import subprocess
 import zlib
 
 import pytest
 
+from browsing import chromium, run_chromium
 from grader import registry
 from grader.render import problem_view, render_document
 
@@ -37,21 +36,6 @@ if (seen.length) { const r = seen[0]; out.first_math = [r.left, r.top, r.right, 
 const pre = document.createElement("pre"); pre.id = "probe"; pre.textContent = JSON.stringify(out);
 document.body.appendChild(pre);
 </script>"""
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("BROWSER TESTS SKIPPED: no Chromium on PATH (apt-get install chromium); "
-                "the HTML documents were not checked in a browser")
-
-
-def run_chromium(binary, tmp_path, url, *args) -> subprocess.CompletedProcess:
-    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-               f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={WIDTH},{HEIGHT}", *args, url]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def decode_png(data: bytes) -> tuple[int, int, int, bytes]:

@@ -4,11 +4,11 @@ import io
 import json
 import os
 import shutil
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from browsing import chromium, run_chromium
 from click.testing import CliRunner
 
 from grader.cli import cli
@@ -245,15 +245,14 @@ def test_a_dying_worker_costs_one_item_only():
 
 
 @pytest.mark.browser
-def test_report_renders_in_chromium(graded, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if browser is None:
-        pytest.skip("SKIPPED LOUDLY: chromium is not installed, so report.html was not checked in a browser")
-    page = (graded["results"] / "report.html").resolve().as_uri()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", page], capture_output=True, text=True, timeout=60).stdout
+def test_report_and_a_students_exam_render_in_chromium(graded, tmp_path):
+    browser = chromium()
+    report = (graded["results"] / "report.html").resolve().as_uri()
+    dom = run_chromium(browser, tmp_path, report, "--dump-dom").stdout
     assert dom.count('class="bin"') == 10 and "<table" in dom and "unbiased-variance" in dom
     shot = tmp_path / "report.png"
-    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page],
-                   capture_output=True, timeout=60)
+    run_chromium(browser, tmp_path, report, f"--screenshot={shot}", width=1200, height=1600)
     assert shot.is_file() and shot.stat().st_size > 10_000
+    exam = next((graded["dir"] / "exam" / "students").glob("*/exam.html")).resolve().as_uri()
+    dom = run_chromium(browser, tmp_path, exam, "--dump-dom").stdout
+    assert "<math" in dom and 'class="problem' in dom
