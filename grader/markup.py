@@ -103,9 +103,14 @@ def tex_to_text(tex: str) -> str:
                 out.append(GREEK[name])
             elif name in SYMBOLS:
                 out.append(SYMBOLS[name])
-            elif name in ("begin", "end"):
+            elif name == "begin":
+                env, i = _group(tex, i)
+                end = tex.find(f"\\end{{{env}}}", i)
+                end = len(tex) if end < 0 else end
+                out.append(_matrix_text(tex[i:end]))
+                i = min(len(tex), end + len(f"\\end{{{env}}}"))
+            elif name == "end":
                 _, i = _group(tex, i)
-                out.append("[" if name == "begin" else "]")
             else:
                 out.append(name)
         elif c in "^_":
@@ -113,7 +118,7 @@ def tex_to_text(tex: str) -> str:
             text = tex_to_text(body)
             mapped = text.translate(SUP if c == "^" else SUB)
             # words stay legible (y_true); single letters and numbers become sub/superscripts
-            short = len(text) <= 2 or text.lstrip("-").isdigit()
+            short = len(text) <= 2 or all(ch in "0123456789+-()=" for ch in text)
             if text and short and all(a != b for a, b in zip(mapped, text)):
                 out.append(mapped)
             else:
@@ -129,7 +134,26 @@ def tex_to_text(tex: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
+def _matrix_text(body: str) -> str:
+    """A matrix environment's body as students type it: [[1, 2], [3, 4]]; a column as [1; 2]."""
+    rows = [[tex_to_text(cell) for cell in row.split("&")] for row in re.split(r"\\\\", body) if row.strip()]
+    if rows and all(len(row) == 1 for row in rows):
+        return "[" + "; ".join(row[0] for row in rows) + "]"
+    return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
+
+
+def _balanced_parens(text: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return depth == 0
+
+
 def _wrap(text: str) -> str:
+    if text.startswith("(") and text.endswith(")") and _balanced_parens(text):
+        return text
     return text if re.fullmatch(r"[\w.′·αβγδεζηθλμνξπρστφχψω²³ᵀ⁻¹-]+", text) and not text.startswith("-") else f"({text})"
 
 

@@ -166,7 +166,8 @@ class Vector(AnswerType):
 
     def rule(self) -> str:
         extra = " Each right entry earns its share." if self.partial else ""
-        return f"Give a list{' of rows' if self.ndim == 2 else ''} such as {'[[1, 2], [3, 4]]' if self.ndim == 2 else '[1, -5/3]'}; each entry: {self.entry.rule()}{extra}"
+        example = "a list of rows such as [[1, 2], [3, 4]]" if self.ndim == 2 else "a list such as [1, -5/3]"
+        return f"Give {example}, each entry {self.entry.accuracy()}.{extra}"
 
 
 @dataclass(frozen=True)

@@ -159,15 +159,18 @@ class Number(AnswerType):
         bump = max(abs(r) / 10, Fraction(1, 10) if not self.atol else Fraction(self.atol) * 10 + 1)
         return [format_exact(r + bump), format_exact(r - bump), format_exact(r + 1)]
 
-    def rule(self) -> str:
+    def accuracy(self) -> str:
+        """How exact a number must be, as a clause: "exactly (e.g. -5/3) or to 3 significant figures"."""
         if self.exact:
-            return "Give the exact value (an integer or a fraction such as -5/3)."
+            return "exactly (an integer or a fraction such as -5/3)"
         if self.rtol is not None or self.atol is not None:
-            parts = []
+            bounds = []
             if self.rtol is not None:
-                parts.append(f"a relative error of {self.rtol:g}")
+                bounds.append(f"a relative error of {self.rtol:g}")
             if self.atol is not None:
-                parts.append(f"an absolute error of {self.atol:g}")
-            return f"Numbers are accepted within {' or '.join(parts)}; exact fractions are welcome."
-        return (f"Give numbers exactly (e.g. -5/3) or to at least {self.sigfigs} significant figures "
-                f"(e.g. -1.67).")
+                bounds.append(f"an absolute error of {self.atol:g}")
+            return f"within {' or '.join(bounds)} (exact fractions are welcome)"
+        return f"exactly (e.g. -5/3) or to at least {self.sigfigs} significant figures (e.g. -1.67)"
+
+    def rule(self) -> str:
+        return f"Give the number {self.accuracy()}."
