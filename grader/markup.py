@@ -99,8 +99,10 @@ def tex_to_text(tex: str) -> str:
                 out.append(name)
             elif name == "\\":
                 out.append("; ")
-            elif name in GREEK:
-                out.append(GREEK[name])
+            elif name in GREEK or name in ("partial", "nabla"):
+                out.append(GREEK.get(name) or SYMBOLS[name])
+                if tex[i:i + 1] == " ":  # LaTeX eats the space that ends a command: \partial L is ∂L
+                    i += 1
             elif name in SYMBOLS:
                 out.append(SYMBOLS[name])
             elif name == "begin":
@@ -154,7 +156,7 @@ def _balanced_parens(text: str) -> bool:
 def _wrap(text: str) -> str:
     if text.startswith("(") and text.endswith(")") and _balanced_parens(text):
         return text
-    return text if re.fullmatch(r"[\w.′·αβγδεζηθλμνξπρστφχψω²³ᵀ⁻¹-]+", text) and not text.startswith("-") else f"({text})"
+    return text if re.fullmatch(r"[\w.′·∂∇αβγδεζηθλμνξπρστφχψω²³ᵀ⁻¹-]+", text) and not text.startswith("-") else f"({text})"
 
 
 def markdown_to_terminal_text(markdown: str) -> str:
