@@ -120,11 +120,13 @@ def tex_to_text(tex: str) -> str:
             text = tex_to_text(body)
             mapped = text.translate(SUP if c == "^" else SUB)
             # words stay legible (y_true); single letters and numbers become sub/superscripts
-            short = len(text) <= 2 or all(ch in "0123456789+-()=" for ch in text)
+            short = len(text) <= 3 or all(ch in "0123456789+-()=" for ch in text)
             if text and short and all(a != b for a, b in zip(mapped, text)):
                 out.append(mapped)
+            elif c == "^":
+                out.append(f"^{_wrap(text)}")
             else:
-                out.append(f"^{_wrap(text)}" if c == "^" else f"_{text}")
+                out.append(f"_{text}" if re.fullmatch(r"\w+", text) else f"_({text})")
         elif c in "{}":
             i += 1
         elif c == "&":
