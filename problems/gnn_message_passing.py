@@ -262,6 +262,17 @@ class GnnMessagePassing(Problem):
         return path
 
     def parts(self, p):
+        def message_mistakes(layer: int) -> tuple[Misconception, ...]:
+            part = f"mp_{layer}"
+            return (
+                Misconception("forgot-self", "You summed only the neighbours' messages: the update keeps "
+                              "the node's own term f_v(vᵢ) too.",
+                              lambda c: distinct(c["mp_wrong"]["no_self"][layer - 1], c[part])),
+                Misconception("raw-neighbours", "You added the neighbours' raw vectors vⱼ; each message "
+                              "is transformed first: f_v(vⱼ) = W vⱼ.",
+                              lambda c: distinct(c["mp_wrong"]["raw"][layer - 1], c[part])),
+            )
+
         node_rows = Matrix(partial=True)
         one_layer = Misconception(
             "one-layer", "That is G⁽¹⁾: two layers were asked, so apply the update a second time to G⁽¹⁾.",
@@ -280,24 +291,11 @@ class GnnMessagePassing(Problem):
                 Misconception("message-passing", "You added the neighbours' messages; without message "
                               "passing each node is updated on its own.", lambda c: distinct(c["mp_2"], c["no_mp_2"])),
             )),
-            Part("mp_1", node_rows, misconceptions=(
-                Misconception("forgot-self", "You summed only the neighbours' messages: the update keeps "
-                              "the node's own term f_v(vᵢ) too.",
-                              lambda c: distinct(c["mp_wrong"]["no_self"][0], c["mp_1"])),
-                Misconception("raw-neighbours", "You added the neighbours' raw vectors vⱼ; each message "
-                              "is transformed first: f_v(vⱼ) = W vⱼ.",
-                              lambda c: distinct(c["mp_wrong"]["raw"][0], c["mp_1"])),
+            Part("mp_1", node_rows, misconceptions=message_mistakes(1) + (
                 Misconception("no-message-passing", "That is the update without message passing; add "
                               "f_v(vⱼ) for every neighbour j.", lambda c: distinct(c["no_mp_1"], c["mp_1"])),
             )),
-            Part("mp_2", node_rows, misconceptions=(
-                one_layer,
-                Misconception("forgot-self", "You summed only the neighbours' messages: the update keeps "
-                              "the node's own term f_v(vᵢ) too.",
-                              lambda c: distinct(c["mp_wrong"]["no_self"][1], c["mp_2"])),
-                Misconception("raw-neighbours", "You added the neighbours' raw vectors; each message is "
-                              "transformed first: f_v(vⱼ) = W vⱼ.",
-                              lambda c: distinct(c["mp_wrong"]["raw"][1], c["mp_2"])),
+            Part("mp_2", node_rows, misconceptions=(one_layer,) + message_mistakes(2) + (
                 Misconception("layer-0-messages", "In the second layer the messages come from G⁽¹⁾, not "
                               "from the original vectors.", lambda c: distinct(
                                   [vsum([matvec(c["W_rows"], c["mp1"][n])] + [c["f0"][m] for m in c["neighbours"][n]], c["d"])
