@@ -18,11 +18,13 @@ class PartResult:
     max_score: float
     feedback: str
     misconception: str | None = None
+    read_as: dict | None = None
 
     def to_json(self) -> dict:
         out = asdict(self)
-        if out["misconception"] is None:
-            del out["misconception"]
+        for optional in ("misconception", "read_as"):
+            if out[optional] is None:
+                del out[optional]
         out["score"] = _num(out["score"])
         out["max_score"] = _num(out["max_score"])
         return out
@@ -91,6 +93,7 @@ def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, A
         return PartResult(part.id, UNANSWERED, 0.0, points, "No answer given.")
     ref = instance.reference(part.id)
     outcome = run(part.type, raw, ref)
+    read_as = outcome.read_as
     misconception = None
     if outcome.verdict in (INCORRECT, PARTIAL):
         for m in part.misconceptions:
@@ -108,7 +111,8 @@ def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, A
                 outcome = Outcome.fraction(
                     part.follow.credit,
                     f"Follow-through: right for your own answer to {deps} (which is not the reference).")
-    return PartResult(part.id, outcome.verdict, points * outcome.score, points, outcome.feedback, misconception)
+    return PartResult(part.id, outcome.verdict, points * outcome.score, points, outcome.feedback,
+                      misconception, read_as)
 
 
 def grade(instance: Instance, answers: Mapping[str, Any], part_points: Mapping[str, float] | None = None) -> ProblemResult:

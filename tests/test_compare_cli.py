@@ -30,8 +30,9 @@ def test_single(args, verdict):
     result = run(*args, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert set(out) == {"verdict", "score", "feedback"}
+    assert {"verdict", "score", "feedback"} <= set(out) <= {"verdict", "score", "feedback", "read_as"}
     assert out["verdict"] == verdict
+    assert ("read_as" in out) == (verdict not in ("invalid", "unanswered") and args[0] in ("number", "expression"))
 
 
 def test_plain_output():

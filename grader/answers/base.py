@@ -24,6 +24,13 @@ class Outcome:
     score: float
     verdict: str
     feedback: str = ""
+    read_as: dict | None = None  # {"text", "latex"}: what the engine understood (SPEC §2)
+
+    def reading(self, read_as: dict | None) -> "Outcome":
+        """The same verdict, carrying what the answer was read as."""
+        from dataclasses import replace
+
+        return replace(self, read_as=read_as)
 
     @classmethod
     def correct(cls, feedback: str = "") -> "Outcome":
@@ -89,13 +96,26 @@ class AnswerType:
         """One sentence telling the student how the answer is graded."""
         return ""
 
+    def show(self, parsed: Any) -> dict | None:
+        """What a parsed answer was read as, `{"text", "latex"}` (SPEC §2 `read_as`); None where
+        the answer is shown as typed (choices, booleans, free text)."""
+        return None
+
     def grade(self, raw: Any, ref: Any) -> Outcome:
         """Parse `raw` and compare it with the reference; unreadable input is `invalid`."""
         try:
             sub = self.parse(raw)
         except AnswerParseError as exc:
             return Outcome.invalid(exc.feedback())
-        return self.compare(sub, self.reference(ref))
+        return self.compare(sub, self.reference(ref)).reading(self.show(sub))
+
+    def preview(self, raw: Any) -> dict:
+        """What `raw` would be read as, before grading: `{"read_as": {...}}`, or `{"error",
+        "position", "caret"}` where it cannot be read."""
+        try:
+            return {"read_as": self.show(self.parse(raw))}
+        except AnswerParseError as exc:
+            return {"error": exc.message, "position": exc.position, "caret": exc.caret()}
 
     def same(self, raw: Any, ref: Any) -> bool:
         """True when `raw` would score full marks against `ref` (used for misconceptions)."""

@@ -291,6 +291,9 @@ class Expression(AnswerType):
                 wrong += [expr / f for f in factors[:2]]
         return [to_text(w) for w in wrong]
 
+    def show(self, parsed) -> dict:
+        return {"text": to_text(parsed), "latex": to_latex(parsed)}
+
     def rule(self) -> str:
         names = ", ".join(self.variables) or "no variables"
         funcs = f" and for every smooth function {', '.join(self.functions)}" if self.functions else ""

@@ -174,3 +174,14 @@ class Number(AnswerType):
 
     def rule(self) -> str:
         return f"Give the number {self.accuracy()}."
+
+    def show(self, parsed) -> dict:
+        text = format_exact(parsed)
+        if isinstance(parsed, Fraction) and parsed.denominator != 1:
+            sign = "-" if parsed < 0 else ""
+            latex = f"{sign}\\frac{{{abs(parsed.numerator)}}}{{{parsed.denominator}}}"
+            if "/" not in text:
+                latex = text
+        else:
+            latex = text
+        return {"text": text.replace("-", "\u2212"), "latex": latex}

@@ -36,7 +36,10 @@ def _grade(atype, answer: Any, reference: Any) -> dict:
         outcome = grade(atype, answer, reference)
     except AnswerParseError as exc:
         raise GraderError(f"the reference cannot be read: {exc.feedback()}") from None
-    return {"verdict": outcome.verdict, "score": outcome.score, "feedback": outcome.feedback}
+    out = {"verdict": outcome.verdict, "score": outcome.score, "feedback": outcome.feedback}
+    if outcome.read_as is not None:
+        out["read_as"] = outcome.read_as
+    return out
 
 
 def _shapes(pairs: tuple[str, ...]) -> dict:

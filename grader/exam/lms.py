@@ -8,13 +8,9 @@ from pathlib import Path
 
 from grader.exam.files import dump_json, write_atomic, write_json
 from grader.render import part_label
+from grader.text import csv_cell as _cell
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-
-
-def _cell(text: str) -> str:
-    """A free-text CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _csv(rows: list[list]) -> str:
