@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from grader.answers.base import CORRECT, INCORRECT, PARTIAL, UNANSWERED, AnswerType, Outcome
+from grader.answers.base import CORRECT, INCORRECT, INVALID, MANUAL, PARTIAL, UNANSWERED, AnswerType, Outcome
 from grader.errors import AnswerParseError
 from grader.problem import Instance, Part
 
@@ -58,7 +58,7 @@ def run(answer_type: AnswerType, raw: Any, reference: Any) -> Outcome:
     """One answer against one reference, in the sandbox where the type needs one. A failure
     inside the engine is never the student's zero: it is left to a person."""
     try:
-        if getattr(answer_type, "sandboxed", False):
+        if answer_type.budgeted(raw):
             from grader.answers.sandbox import guarded_grade
 
             return guarded_grade(answer_type, raw, reference)
@@ -78,6 +78,8 @@ def _own_answers(instance: Instance, answers: Mapping[str, Any], ids: tuple[str,
         if _blank(raw):
             return None
         part_type = instance.part(pid).type
+        if part_type.budgeted(raw) and run(part_type, raw, instance.reference(pid)).verdict in (MANUAL, INVALID):
+            return None  # not read within the budget: never parsed outside it
         try:
             own[pid] = part_type.plain(part_type.parse(raw))
         except AnswerParseError:

@@ -196,7 +196,10 @@ def test_shapes_partial_notation_and_invalid(problem):
     assert outcome(inst, "shapes", ref[:-1]).verdict == INCORRECT
     bad = outcome(inst, "shapes", [16, 32, 32])
     assert bad.verdict == INVALID and "list of shapes" in bad.feedback
-    assert outcome(inst, "shapes", [[16, 32, "x"]]).verdict == INVALID
+    assert outcome(inst, "shapes", [[16, 32, "x"]] + ref[1:]).verdict == INVALID
+    short = outcome(inst, "shapes", [[16, 32, "x"]])  # the count of layers is checked first
+    assert short.verdict == INCORRECT and "Expected 8 shapes" in short.feedback
+    assert outcome(inst, "shapes", ref[:-2] + [2048, 10]).verdict == CORRECT  # 2048 for [2048]
 
 
 def test_follow_through_from_own_shapes(problem):

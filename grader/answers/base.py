@@ -61,6 +61,12 @@ class AnswerType:
     """Base of all answer types. Subclasses set `name` and implement parse/compare/canonical."""
 
     name: ClassVar[str] = "answer"
+    sandboxed: ClassVar[bool] = False  # every answer graded under the sandbox's budget
+
+    def budgeted(self, raw: Any) -> bool:
+        """True when grading `raw` needs the sandbox's time and memory budget: always where
+        `sandboxed` is set; other types keep cheap answers (plain numbers) out of it."""
+        return self.sandboxed
 
     def parse(self, raw: Any) -> Any:
         """Read a student's raw JSON value; raise AnswerParseError when it cannot be read."""

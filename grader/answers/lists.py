@@ -14,7 +14,9 @@ MAX_ENTRIES = 10_000
 
 
 def split_brackets(text: str) -> Any:
-    """Read "[[1, 2], [3, -5/3]]" into nested lists of entry strings (no evaluation)."""
+    """Read "[[1, 2], [3, -5/3]]" into nested lists of entry strings (no evaluation). Rows may
+    also be separated by semicolons, as a column vector is printed: "[-10; 34]" is
+    [["-10"], ["34"]] and "[1, 2; 3, 4]" is [["1", "2"], ["3", "4"]]."""
     check_size(text)
     s = normalise_text(text)
     pos = 0
@@ -32,20 +34,22 @@ def split_brackets(text: str) -> Any:
         if pos < len(s) and s[pos] in "[(":
             close = "]" if s[pos] == "[" else ")"
             pos += 1
-            out = []
+            rows = [[]]
             skip()
             if pos < len(s) and s[pos] == close:
                 pos += 1
-                return out
+                return []
             while True:
-                out.append(item(depth + 1))
+                rows[-1].append(item(depth + 1))
                 skip()
-                if pos < len(s) and s[pos] == ",":
+                if pos < len(s) and s[pos] in ",;":
+                    if s[pos] == ";":
+                        rows.append([])
                     pos += 1
                     continue
                 if pos < len(s) and s[pos] == close:
                     pos += 1
-                    return out
+                    return rows if len(rows) > 1 else rows[0]
                 raise AnswerParseError(f"expected ',' or '{close}'", text, pos)
         start, level = pos, 0
         while pos < len(s):
@@ -54,7 +58,7 @@ def split_brackets(text: str) -> Any:
                 level += 1
             elif c == ")" and level:
                 level -= 1
-            elif c in ",])" or c == "[":
+            elif c in ",;])" or c == "[":
                 break
             pos += 1
         entry = s[start:pos].strip()
@@ -69,12 +73,18 @@ def split_brackets(text: str) -> Any:
     return value
 
 
-def shape_of(value: Any) -> tuple[int, ...]:
+MAX_DEPTH = 8
+
+
+def shape_of(value: Any, depth: int = 0) -> tuple[int, ...]:
+    """The shape of nested lists; AnswerParseError when ragged or nested too deeply."""
     if not isinstance(value, list):
         return ()
+    if depth > MAX_DEPTH:
+        raise AnswerParseError("lists are nested too deeply")
     if not value:
         return (0,)
-    inner = {shape_of(v) for v in value}
+    inner = {shape_of(v, depth + 1) for v in value}
     if len(inner) != 1:
         raise AnswerParseError("rows have different lengths")
     return (len(value),) + inner.pop()
@@ -98,18 +108,26 @@ class Vector(AnswerType):
     partial: bool = False
     ndim: int = 1
 
-    def parse(self, raw: Any):
+    def structure(self, raw: Any) -> tuple[tuple[int, ...], list]:
+        """The shape and the raw entries of an answer, before any entry is read. A column
+        (n×1, e.g. "[-10; 34]") is accepted for a vector of n entries."""
         if isinstance(raw, str):
             raw = split_brackets(raw)
         if not isinstance(raw, list):
             raise AnswerParseError(f"expected {'a list' if self.ndim == 1 else 'a list of rows'} of numbers")
         shape = shape_of(raw)
+        if self.ndim == 1 and len(shape) == 2 and shape[1] == 1:
+            shape = shape[:1]
         if len(shape) != self.ndim:
             kind = "a vector (a list of numbers)" if self.ndim == 1 else "a matrix (a list of rows)"
             raise AnswerParseError(f"expected {kind}, got {_shape_text(shape)}")
         flat = _flatten(raw)
         if len(flat) > MAX_ENTRIES:
             raise AnswerParseError(f"more than {MAX_ENTRIES} entries")
+        return shape, flat
+
+    def entries(self, shape: tuple[int, ...], flat: list):
+        """The parsed form (shape, values) from `structure`'s raw entries."""
         values = []
         for i, v in enumerate(flat):
             try:
@@ -117,6 +135,27 @@ class Vector(AnswerType):
             except AnswerParseError as exc:
                 raise AnswerParseError(f"entry {_index(i, shape)}: {exc.message}", exc.text, exc.position) from None
         return shape, values
+
+    def parse(self, raw: Any):
+        return self.entries(*self.structure(raw))
+
+    def budgeted(self, raw: Any) -> bool:
+        try:
+            return any(self.entry.budgeted(v) for v in self.structure(raw)[1])
+        except AnswerParseError:
+            return False
+
+    def grade(self, raw: Any, ref: Any) -> Outcome:
+        """The shape is checked against the reference's before any entry is read."""
+        ref = self.reference(ref)
+        try:
+            shape, flat = self.structure(raw)
+            if shape != ref[0]:
+                return self.compare((shape, []), ref)
+            sub = self.entries(shape, flat)
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        return self.compare(sub, ref).reading(self.show(sub))
 
     def reference(self, ref: Any):
         if isinstance(ref, tuple) and len(ref) == 2 and isinstance(ref[0], tuple):
@@ -189,20 +228,47 @@ class ShapeList(AnswerType):
     name = "shapes"  # e.g. a CNN's output shape after each layer
     partial: bool = True
 
-    def parse(self, raw: Any) -> tuple[tuple[Fraction, ...], ...]:
+    def structure(self, raw: Any) -> list:
+        """The raw shapes, one a layer, before any entry is read. Beside other shapes, a bare
+        number such as 16 is the one-dimensional shape [16] (a list of bare numbers alone is
+        one shape, not a list of them)."""
         if isinstance(raw, str):
             raw = split_brackets(raw)
-        if not isinstance(raw, list) or not all(isinstance(s, list) for s in raw):
+        if not isinstance(raw, list) or not any(isinstance(s, list) for s in raw):
             raise AnswerParseError("expected a list of shapes, one a layer, e.g. [[8, 32, 32], [8, 16, 16], [2048]]")
         if len(raw) > MAX_ENTRIES:
             raise AnswerParseError(f"more than {MAX_ENTRIES} shapes")
+        return [s if isinstance(s, list) else [s] for s in raw]
+
+    def shapes(self, raw_shapes: list) -> tuple[tuple[Fraction, ...], ...]:
         out = []
-        for i, shape in enumerate(raw):
+        for i, shape in enumerate(raw_shapes):
             try:
                 out.append(tuple(_INTEGERS.parse(shape)[1]))
             except AnswerParseError as exc:
                 raise AnswerParseError(f"shape {i + 1}: {exc.message}") from None
         return tuple(out)
+
+    def parse(self, raw: Any) -> tuple[tuple[Fraction, ...], ...]:
+        return self.shapes(self.structure(raw))
+
+    def budgeted(self, raw: Any) -> bool:
+        try:
+            return any(_INTEGERS.budgeted(s) for s in self.structure(raw))
+        except AnswerParseError:
+            return False
+
+    def grade(self, raw: Any, ref: Any) -> Outcome:
+        """The number of layers is checked before any entry is read."""
+        ref = self.reference(ref)
+        try:
+            raw_shapes = self.structure(raw)
+            if len(raw_shapes) != len(ref):
+                return self.compare(tuple(raw_shapes), ref)
+            sub = self.shapes(raw_shapes)
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        return self.compare(sub, ref).reading(self.show(sub))
 
     def reference(self, ref: Any) -> tuple[tuple[Fraction, ...], ...]:
         return tuple(tuple(Fraction(v) for v in shape) for shape in ref)

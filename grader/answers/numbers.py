@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
@@ -12,8 +13,28 @@ from grader.answers.base import AnswerType, Outcome, check_size
 from grader.errors import AnswerParseError
 
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?(/\d+)?")
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+")  # 209,658: an integer in thousands
 _MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
 MAX_DIGITS = 400
+MAX_MAGNITUDE = Fraction(sys.float_info.max)
+
+
+def in_range(value):
+    """`value` itself when its size fits a double; AnswerParseError (`invalid`) otherwise."""
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)")
+    return value
+
+
+def plain_number(raw: Any) -> bool:
+    """True for answers whose cost is bounded without a sandbox: JSON numbers and plain
+    decimal or fraction strings of bounded length."""
+    if isinstance(raw, (bool, int, float)) or raw is None:
+        return True
+    if not isinstance(raw, str) or len(raw) > MAX_DIGITS:
+        return False
+    s = normalise_text(raw)
+    return bool(_PLAIN.fullmatch(s) or _GROUPED.fullmatch(s)) or not s
 
 
 def normalise_text(text: str) -> str:
@@ -46,6 +67,8 @@ def parse_number_text(text: str):
     s = normalise_text(text)
     if not s:
         raise AnswerParseError("the answer is empty")
+    if _GROUPED.fullmatch(s):
+        s = s.replace(",", "")
     if _PLAIN.fullmatch(s):
         if len(s) > MAX_DIGITS:
             raise AnswerParseError(f"the number has more than {MAX_DIGITS} characters", text, MAX_DIGITS)
@@ -53,10 +76,13 @@ def parse_number_text(text: str):
             value = Fraction(s)
         except ZeroDivisionError:
             raise AnswerParseError("division by zero", text, s.index("/")) from None
-        return value
+        return in_range(value)
     from grader.answers.parser import parse_number
 
-    return to_exact(parse_number(s))
+    try:
+        return in_range(to_exact(parse_number(s)))
+    except OverflowError:
+        raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)") from None
 
 
 def format_exact(x) -> str:
@@ -77,6 +103,14 @@ def format_exact(x) -> str:
         if Fraction(text) == x:
             return text
     return f"{x.numerator}/{x.denominator}"
+
+
+def _whole(x) -> bool:
+    return isinstance(x, Fraction) and x.denominator == 1
+
+
+def _scaled(x, factor):
+    return x * factor if isinstance(x, Fraction) else float(x) * float(factor)
 
 
 def sigfig_tolerance(reference: float, sigfigs: int) -> float:
@@ -100,9 +134,9 @@ class Number(AnswerType):
         if isinstance(raw, bool) or raw is None:
             raise AnswerParseError(f"expected a number, got {str(raw).lower()}")
         if isinstance(raw, int):
-            if abs(raw) > 10**MAX_DIGITS:
-                raise AnswerParseError("the number is too large")
-            return Fraction(raw)
+            if raw.bit_length() > 1024:
+                raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)")
+            return in_range(Fraction(raw))
         if isinstance(raw, float):
             if not math.isfinite(raw):
                 raise AnswerParseError("NaN and infinity are not accepted")
@@ -110,6 +144,9 @@ class Number(AnswerType):
         if isinstance(raw, str):
             return parse_number_text(raw)
         raise AnswerParseError(f"expected a number, got a {type(raw).__name__}")
+
+    def budgeted(self, raw: Any) -> bool:
+        return not plain_number(raw)
 
     def reference(self, ref: Any):
         return to_exact(ref)
@@ -131,13 +168,29 @@ class Number(AnswerType):
     def compare(self, sub, ref) -> Outcome:
         if self.close(sub, ref):
             return Outcome.correct()
-        if self.exact:
+        relation = self.relation(sub, ref)
+        if relation:
+            return Outcome.incorrect(relation)
+        if self.exact and not _whole(sub) and abs(float(sub) - float(ref)) <= sigfig_tolerance(float(ref), 3):
             return Outcome.incorrect("An exact value is expected (a fraction such as -5/3, not a rounded decimal).")
-        if float(ref) == 0 and not self.tolerance(ref):
-            return Outcome.incorrect("Not equal to the expected value.")
-        if float(sub) == -float(ref):
-            return Outcome.incorrect("Check the sign.")
-        return Outcome.incorrect()
+        return Outcome.incorrect("Not the expected value.")
+
+    def relation(self, sub, ref) -> str:
+        """How a wrong answer relates to the reference, when simply: the sign, a factor of
+        10^k, the reciprocal. Empty when there is no such relation (or 0 would pass)."""
+        if sub == 0 or self.close(Fraction(0), ref):
+            return ""
+        if self.close(-sub, ref):
+            return "Check the sign: the answer is the negative of the expected value."
+        for k in range(1, 13):
+            for factor, word in ((Fraction(10) ** k, "times"), (Fraction(1, 10**k), "of")):
+                if self.close(_scaled(sub, 1 / factor), ref):
+                    size = f"10^{k}" if k > 1 else "10"
+                    which = f"{size} times" if word == "times" else f"1/{size} of"
+                    return f"Off by a factor of {size}: the answer is {which} the expected value."
+        if self.close(_scaled(1 / Fraction(sub) if isinstance(sub, Fraction) else 1 / sub, 1), ref):
+            return "The answer is the reciprocal of the expected value."
+        return ""
 
     def canonical(self, ref) -> Any:
         """An exact value as a string ("-5/3", "-1.85"); an inexact one as a JSON number."""

@@ -176,7 +176,7 @@ def guarded_grade(answer_type, raw: Any, reference: Any, *, seconds: float = DEF
 
 
 def grade(answer_type, raw: Any, reference: Any, **budget) -> Outcome:
-    """Grade in the sandbox when the answer type asks for it (`sandboxed = True`), else directly."""
-    if getattr(answer_type, "sandboxed", False):
+    """Grade in the sandbox when the answer needs its budget (`budgeted(raw)`), else directly."""
+    if answer_type.budgeted(raw):
         return guarded_grade(answer_type, raw, reference, **budget)
     return answer_type.grade(raw, reference)
