@@ -26,7 +26,9 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def __init__(self, message: str):
-        super().__init__(" ".join(message.split()))
+        from grader.text import visible
+
+        super().__init__(visible(" ".join(message.split())))
 
 
 class LazyGroup(click.Group):

@@ -90,6 +90,9 @@ def _environment(course_dirs: tuple[str, ...]):
     from grader import markup
 
     env.filters.update(markup.filters())
+    from grader.text import md_text
+
+    env.filters["md_text"] = md_text
     env.globals["unicode_preamble"] = markup.unicode_tex_preamble()
     return env
 

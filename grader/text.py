@@ -7,9 +7,11 @@ terminal, a Markdown file or a CSV is valid Unicode with no control bytes left t
   characters shown as escapes (`\\x1b`, `\\u202e`), never sent.
 - `md_text`, `md_code`: a one-line value as Markdown text (specials escaped) or as a code span.
 - `csv_cell`: a free-text cell that a spreadsheet neither breaks on nor runs as a formula.
+- `json_dumps`: JSON text with the same guarantees, still valid JSON.
 """
 from __future__ import annotations
 
+import json
 import re
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -71,3 +73,10 @@ def csv_cell(text: str) -> str:
     would run as a formula) quoted with an apostrophe."""
     text = one_line(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def json_dumps(value, **kwargs) -> str:
+    """`json.dumps` (UTF-8 kept readable) with lone surrogates replaced and the invisible
+    characters JSON leaves raw (C1 controls, bidi, zero-width) written as \\u escapes."""
+    text = scrub(json.dumps(value, ensure_ascii=False, **kwargs))
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

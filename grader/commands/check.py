@@ -1,9 +1,9 @@
 """`grader check`: grade an answers file."""
 from __future__ import annotations
 
-import json
-
 import click
+
+from grader.text import json_dumps
 
 VERDICT_STYLE = {"correct": "green", "partial": "yellow", "incorrect": "red", "invalid": "magenta",
                  "unanswered": "dim", "manual": "cyan"}
@@ -14,27 +14,34 @@ def result_tables(result: dict):
     from rich.table import Table
     from rich.text import Text
 
+    from grader.text import visible
+
     problems = result.get("problems", [result])
     for res in problems:
         seed = f" (seed {res['seed']})" if res.get("seed") is not None else ""
-        table = Table(title=f"{res['problem']}{seed}: {res['score']} / {res['max_score']}",
+        table = Table(title=Text(f"{visible(res['problem'])}{seed}: {res['score']} / {res['max_score']}"),
                       title_justify="left", show_lines=True)
         table.add_column("part")
         table.add_column("verdict")
         table.add_column("points", justify="right")
         table.add_column("feedback", overflow="fold")
         for part in res["parts"]:
-            table.add_row(part["id"], Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], "")),
-                          f"{part['score']} / {part['max_score']}", part["feedback"])
+            table.add_row(Text(visible(part["id"])),
+                          Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], "")),
+                          f"{part['score']} / {part['max_score']}", Text(visible(part["feedback"], keep="\n")))
         yield table
 
 
 def print_result(result: dict, console) -> None:
+    from rich.text import Text
+
+    from grader.text import visible
+
     for table in result_tables(result):
         console.print(table)
     if "problems" in result:
-        who = f"{result.get('student')}: " if result.get("student") else ""
-        console.print(f"[bold]{who}total {result['score']} / {result['max_score']}[/bold]")
+        who = f"{visible(str(result['student']))}: " if result.get("student") else ""
+        console.print(Text(f"{who}total {result['score']} / {result['max_score']}", style="bold"))
 
 
 @click.command("check")
@@ -52,7 +59,7 @@ def check_cmd(answers_file, key_file, as_json):
     key = read_json(key_file, "key file") if key_file else None
     result = check(sub, answers_file, key, key_file or "")
     if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        click.echo(json_dumps(result, indent=2))
         return
     from rich.console import Console
 

@@ -54,6 +54,8 @@ def _shapes(pairs: tuple[str, ...]) -> dict:
 
 
 def _batch_line(number: int, line: bytes) -> dict:
+    """One line's result; a bad line is `invalid`, a failure of the engine `manual`, and
+    neither stops the lines after it."""
     try:
         if len(line) > MAX_LINE:
             raise GraderError(f"the line is longer than {MAX_LINE} bytes")
@@ -78,13 +80,38 @@ def _batch_line(number: int, line: bytes) -> dict:
         return _grade(_build(row["type"], options), row["answer"], row["reference"])
     except GraderError as exc:
         return {"verdict": "invalid", "score": 0.0, "feedback": f"line {number}: {exc}"}
+    except Exception as exc:  # noqa: BLE001 - one line never stops the batch
+        return {"verdict": "manual", "score": 0.0,
+                "feedback": f"line {number}: could not be graded automatically ({type(exc).__name__})"}
+
+
+def _lines(path: str):
+    """(number, bytes) of each line of a regular file; a line past MAX_LINE is cut there (and
+    refused by `_batch_line`), so no line is ever held whole in memory."""
+    from grader.submission import regular_file
+
+    with regular_file(path, "batch file") as fh:
+        number = 0
+        while True:
+            line = fh.readline(MAX_LINE + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                while True:  # skip the rest of the long line
+                    rest = fh.readline(MAX_LINE)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+            yield number, line
 
 
 def _emit(result: dict, as_json: bool, one_line: bool) -> None:
+    from grader.text import json_dumps, visible
+
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json_dumps(result))
         return
-    feedback = result["feedback"]
+    feedback = visible(result["feedback"], keep="\n")
     if one_line:
         feedback = " | ".join(part for part in feedback.splitlines() if part.strip())
     click.echo(f"{result['verdict']}  {result['score']:g}  {feedback}".rstrip())
@@ -103,7 +130,7 @@ def _emit(result: dict, as_json: bool, one_line: bool) -> None:
 @click.option("--assume", multiple=True, metavar="EXPR", help='An assumption, e.g. "M >= k" (bigo).')
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
               help="Shape of a matrix (matrix-expression), e.g. A=nxd, b=nx1.")
-@click.option("--batch", type=click.Path(exists=True, dir_okay=False), metavar="FILE.jsonl",
+@click.option("--batch", type=click.Path(), metavar="FILE.jsonl",
               help="Grade one JSON object a line: type, reference, answer, vars, funcs, assume, ...")
 @click.option("--json", "as_json", is_flag=True, help="Print {verdict, score, feedback} as JSON.")
 def compare_cmd(type_name, reference, answer, variables, functions, rtol, atol, sigfigs, assume,
@@ -116,10 +143,9 @@ def compare_cmd(type_name, reference, answer, variables, functions, rtol, atol, 
     if batch:
         if type_name is not None:
             raise GraderError("give either --batch FILE or TYPE REFERENCE ANSWER, not both")
-        with open(batch, "rb") as f:
-            for number, line in enumerate(f, 1):
-                if line.strip():
-                    _emit(_batch_line(number, line), as_json, one_line=True)
+        for number, line in _lines(batch):
+            if line.strip():
+                _emit(_batch_line(number, line), as_json, one_line=True)
         return
     if answer is None:
         raise GraderError("give TYPE REFERENCE ANSWER (or --batch FILE.jsonl)")
