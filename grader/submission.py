@@ -48,9 +48,10 @@ def regular_file(path: str | Path, what: str = "file") -> Iterator[BinaryIO]:
             raise AnswerFileError(f"cannot read {what}: {exc.strerror}", path=name) from None
 
 
-def read_bytes(path: str | Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """A regular file's bytes, reading at most `max_bytes` whatever its size claims; a missing,
-    special (a FIFO, a device, a folder) or huge file is an AnswerFileError."""
+def read_bytes(path: str | Path, what: str = "file", max_bytes: int | None = None) -> bytes:
+    """A regular file's bytes, reading at most `max_bytes` (default MAX_FILE_BYTES) whatever its
+    size claims; a missing, special (a FIFO, a device, a folder) or huge file is an AnswerFileError."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     with regular_file(path, what) as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -58,7 +59,7 @@ def read_bytes(path: str | Path, what: str = "file", max_bytes: int = MAX_FILE_B
     return data
 
 
-def read_json(path: str | Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> Any:
+def read_json(path: str | Path, what: str = "file", max_bytes: int | None = None) -> Any:
     """A JSON (or, by its extension, TOML) file's value; a missing, special, huge, binary or
     malformed file is an AnswerFileError."""
     return loads(read_bytes(path, what, max_bytes), str(path), what)
