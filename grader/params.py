@@ -9,24 +9,46 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from grader.errors import InvalidParams
+from grader.text import visible
 
 NO_DEFAULT = object()
+MAX_MAGNITUDE = 10**6  # pinned numbers stay hand-sized: no overflow in any solver
+MIN_MAGNITUDE = Fraction(1, 10**9)  # ... and no vanishing ones (0 itself is fine)
+MAX_TEXT = 64
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    if isinstance(x, bool):
+        return False
+    return isinstance(x, int) or isinstance(x, float) and math.isfinite(x)
 
 
 def as_fraction(name: str, x: Any) -> Fraction:
-    """A JSON number or a fraction string as an exact Fraction."""
+    """A JSON number or a fraction string as an exact Fraction, at most MAX_MAGNITUDE and, unless
+    0, at least MIN_MAGNITUDE in size."""
+    value = None
     if _is_number(x):
-        return Fraction(x)
-    if isinstance(x, str):
+        value = Fraction(x)
+    elif isinstance(x, str) and len(x) <= MAX_TEXT:
         try:
-            return Fraction(x.strip().replace("\u2212", "-"))
+            value = Fraction(x.strip().replace("\u2212", "-"))
         except (ValueError, ZeroDivisionError):
             pass
-    raise InvalidParams(name, f"expected a number, got {json.dumps(x)[:60]}")
+    if value is None:
+        raise InvalidParams(name, f"expected a number, got {_shown(x)}")
+    if abs(value) > MAX_MAGNITUDE or value and abs(value) < MIN_MAGNITUDE:
+        raise InvalidParams(name, f"numbers must be 0 or between {MIN_MAGNITUDE} and {MAX_MAGNITUDE} "
+                                  f"in size, got {_shown(x)}")
+    return value
+
+
+def _shown(x: Any) -> str:
+    """A pinned value in an error message: ASCII JSON, cut short."""
+    try:
+        text = json.dumps(x)
+    except (TypeError, ValueError):
+        text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,7 @@ def integer(lo: int | None = None, hi: int | None = None):
         if isinstance(x, float) and x.is_integer():
             x = int(x)
         if not isinstance(x, int) or isinstance(x, bool):
-            raise InvalidParams(name, f"expected a whole number, got {json.dumps(x)[:60]}")
+            raise InvalidParams(name, f"expected a whole number, got {_shown(x)}")
         if lo is not None and x < lo or hi is not None and x > hi:
             raise InvalidParams(name, f"must be between {lo} and {hi}, got {x}")
         return x
@@ -86,7 +108,7 @@ def choice(*options: str):
 
     def check(name, x):
         if x not in options:
-            raise InvalidParams(name, f"must be one of {', '.join(map(repr, options))}, got {json.dumps(x)[:60]}")
+            raise InvalidParams(name, f"must be one of {', '.join(map(repr, options))}, got {_shown(x)}")
         return x
 
     return check
@@ -97,7 +119,7 @@ def number_list(min_len: int = 1, max_len: int = 64):
 
     def check(name, x):
         if not isinstance(x, list):
-            raise InvalidParams(name, f"expected a list of numbers, got {json.dumps(x)[:60]}")
+            raise InvalidParams(name, f"expected a list of numbers, got {_shown(x)}")
         if not min_len <= len(x) <= max_len:
             raise InvalidParams(name, f"needs between {min_len} and {max_len} values, got {len(x)}")
         for v in x:
@@ -132,6 +154,9 @@ def string_list(min_len: int = 1, max_len: int = 64):
     def check(name, x):
         if not isinstance(x, list) or not all(isinstance(s, str) and s.strip() for s in x):
             raise InvalidParams(name, "expected a list of non-empty strings")
+        if any(len(s) > MAX_TEXT or visible(s) != s for s in x):
+            raise InvalidParams(name, f"items must be printable text (no control or invisible characters) "
+                                      f"of at most {MAX_TEXT} characters")
         if not min_len <= len(x) <= max_len:
             raise InvalidParams(name, f"needs between {min_len} and {max_len} items, got {len(x)}")
         if len(set(x)) != len(x):
@@ -144,5 +169,5 @@ def string_list(min_len: int = 1, max_len: int = 64):
 def json_object(name, x):
     """Validator: a JSON object (the problem's own check looks inside)."""
     if not isinstance(x, dict):
-        raise InvalidParams(name, f"expected a JSON object, got {json.dumps(x)[:60]}")
+        raise InvalidParams(name, f"expected a JSON object, got {_shown(x)}")
     return x

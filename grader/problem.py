@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Mapping
 from grader.answers.base import AnswerType, FollowThrough, Misconception
 from grader.errors import ConstraintUnsatisfiable, GraderError, InvalidParams
 from grader.params import Param
+from grader.text import one_line
 
 MAX_ATTEMPTS = 500
 
@@ -122,10 +123,25 @@ class Problem:
     def instance(self, seed: int | None = 0, pinned: Mapping[str, Any] | None = None,
                  require: Mapping[str, Any] | None = None) -> "Instance":
         """The instance for (seed, pinned params), redrawn deterministically until it is well
-        posed and meets `require` (part answers or params that must take given values)."""
+        posed and meets `require` (part answers or params that must take given values). Pinned
+        values that no variant can be built from are an InvalidParams naming them."""
+        pinned = self.check_pinned(pinned or {})
+        try:
+            return self._instance(seed, pinned, require)
+        except GraderError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+            if not pinned:
+                raise
+            raise self._refused(pinned, f"cannot be used ({type(exc).__name__}: {one_line(str(exc), 80)})") from None
+
+    def _refused(self, pinned: Mapping[str, Any], rule: str) -> InvalidParams:
+        """The one-line error for pinned values no variant can be built from."""
+        return InvalidParams(", ".join(pinned), rule)
+
+    def _instance(self, seed: int | None, pinned: dict, require: Mapping[str, Any] | None) -> "Instance":
         from grader.rng import generator
 
-        pinned = self.check_pinned(pinned or {})
         base = {q.name: q.default for q in self.params if q.has_default}
         base.update(pinned)
         drawn_any = any(q.name not in base for q in self.params)
@@ -152,6 +168,9 @@ class Problem:
             return inst
         if require:
             raise ConstraintUnsatisfiable(self.id, dict(require), attempts)
+        if pinned:
+            raise self._refused(pinned, f"no well-posed variant of {self.id} with {'this value' if len(pinned) == 1 else 'these values'} "
+                                        f"in {attempts} draws")
         raise GraderError(f"{self.id}: no well-posed variant for seed {seed} in {attempts} draws")
 
 

@@ -28,7 +28,9 @@ def _canonical(part, value):
 
 
 def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    from grader.text import visible
+
+    text = visible(json.dumps(value, ensure_ascii=False, default=str))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -129,3 +131,75 @@ def check_problem(problem, seeds: int = 50, render_every: int = 10) -> Iterator[
     for seed in range(seeds):
         formats = ALL_FORMATS if seed % render_every == 0 else ("json",)
         yield from check_instance(problem, seed, formats)
+
+
+# -- hostile parameters (SPEC §9: any pinned value is a one-line error or a valid variant) ----
+PIN_SECONDS = 10.0
+
+
+class _Overtime(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Overtime
+
+
+def hostile_values(valid) -> list:
+    """Extremes for a parameter whose valid value is `valid`: wrong types, empty, huge, tiny,
+    non-finite and hostile text, and the valid value with each entry replaced by an extreme."""
+    big = [10**400, 2**63, 1e308, -1e308, 5e-324, -0.0]
+    out = [None, True, "", "x", "\x1b[2J\ud800", "1/0", [], {}, [[]], [None], ["x"], [True],
+           float("nan"), float("inf"), *big, ["1e9999"], [1e308] * 3, list(range(10_000)),
+           {"": {}}, [[1e308, 0], [0, 1e308]], "a" * 100_000]
+    if isinstance(valid, list) and valid:
+        for extreme in (1e308, -1e308, 10**400, None, "x", [], 0):
+            out.append([extreme] + valid[1:])
+            out.append([extreme for _ in valid])
+        out += [valid[:1], valid * 50, [valid] * 3]
+    if isinstance(valid, dict) and valid:
+        first = next(iter(valid))
+        for extreme in (None, 1e308, [], {}, "x"):
+            out.append({**valid, first: extreme})
+        out.append({k: v for k, v in list(valid.items())[1:]})
+    if isinstance(valid, (int, float)) and not isinstance(valid, bool):
+        out += [valid * 10**6, -valid, valid + 0.5, str(valid)]
+    return out
+
+
+def check_pin(problem, name: str, value, seed: int = 0, seconds: float = PIN_SECONDS) -> Violation | None:
+    """Pin one parameter to `value`: the result must be a one-line InvalidParams naming a
+    parameter, or a variant that renders as JSON, within `seconds` (None when it is so)."""
+    import signal
+
+    from grader.errors import InvalidParams
+    from grader.render import to_json
+
+    def fail(message: str) -> Violation:
+        return Violation(problem.id, seed, "hostile-param", f"{name}={_short(value)}: {message}")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        json.dumps(to_json(problem.instance(seed, {name: value}), solution=True))
+    except InvalidParams as exc:
+        if "\n" in str(exc):
+            return fail(f"the error is not one line: {str(exc)!r}")
+    except _Overtime:
+        return fail(f"no answer within {seconds:g} s")
+    except Exception as exc:  # noqa: BLE001 - the violation is the report
+        return fail(f"{type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return None
+
+
+def check_hostile_params(problem, seed: int = 0) -> Iterator[Violation]:
+    """`check_pin` for every parameter of the problem and every value of `hostile_values`."""
+    valid = problem.instance(seed).params
+    for param in problem.params:
+        for value in hostile_values(valid.get(param.name)):
+            found = check_pin(problem, param.name, value, seed)
+            if found:
+                yield found

@@ -100,8 +100,8 @@ class BeamSearch(Problem):
     source = "Discussion 8, Q2"
     params = (
         Param("vocab", "list of words", "the vocabulary (M words)", range="M = 2..3 words",
-              check=string_list(1, 8)),
-        Param("length", "integer", "length T of the decoded sequence", range="2..4", check=integer(1, 6)),
+              check=string_list(2, 8)),
+        Param("length", "integer", "length T of the decoded sequence", range="2..4", check=integer(1, 5)),
         Param("beam_width", "integer", "beam width k", range="2", check=integer(1, 64)),
         Param("tree", "object", "prefix (tokens joined by one space; \"\" is the root) -> {token: log-probability}, "
               "2 decimals", range="drawn with no ties at any cut", check=json_object),

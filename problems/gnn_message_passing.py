@@ -96,6 +96,8 @@ def _node_name(name, x):
 
 def _features(name, x):
     json_object(name, x)
+    if not 2 <= len(x) <= 12:
+        raise Problem.invalid(name, f"needs one vector per node, 2 to 12 nodes; got {len(x)}")
     for node, v in x.items():
         number_list(1, 4)(f"{name}[{node}]", v)
     return x
