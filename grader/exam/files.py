@@ -15,9 +15,12 @@ def sha256(data: bytes) -> str:
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int | None = None) -> str:
-    """Write `data` to `path` atomically; return the SHA-256 of the bytes written."""
+    """Write `data` to `path` atomically; return the SHA-256 of the bytes written. Text is
+    written as UTF-8 with any lone surrogate replaced, so no student's text stops a write."""
+    from grader.text import scrub
+
     path = Path(path)
-    blob = data.encode("utf-8") if isinstance(data, str) else data
+    blob = scrub(data).encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -33,8 +36,11 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int | None = 
 
 
 def dump_json(value: Any) -> str:
-    """The one JSON layout of exam files: indented, UTF-8, a final newline."""
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """The one JSON layout of exam files: indented, UTF-8 (surrogates replaced, invisible
+    characters escaped), a final newline."""
+    from grader.text import json_dumps
+
+    return json_dumps(value, indent=2) + "\n"
 
 
 def write_json(path: str | os.PathLike, value: Any) -> str:
