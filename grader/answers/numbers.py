@@ -19,10 +19,13 @@ MAX_DIGITS = 400
 MAX_MAGNITUDE = Fraction(sys.float_info.max)
 
 
+OUT_OF_RANGE = "the number is out of range (larger than 1.8e308 in size)"
+
+
 def in_range(value):
     """`value` itself when its size fits a double; AnswerParseError (`invalid`) otherwise."""
     if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)")
+        raise AnswerParseError(OUT_OF_RANGE)
     return value
 
 
@@ -77,12 +80,32 @@ def parse_number_text(text: str):
         except ZeroDivisionError:
             raise AnswerParseError("division by zero", text, s.index("/")) from None
         return in_range(value)
-    from grader.answers.parser import parse_number
+    try:
+        return in_range(to_exact(_closed_form(s)))
+    except OverflowError:
+        raise AnswerParseError(OUT_OF_RANGE) from None
+
+
+def _closed_form(s: str):
+    """A closed form read exactly by the parser, after a double-precision evaluation has shown
+    its size fits a double: `exp(exp(9^99))` is out of range at once, where an exact evaluation
+    would run for minutes."""
+    import numpy as np
+
+    from grader.answers.expressions import evaluate
+    from grader.answers.parser import parse, parse_number
+    from grader.errors import GraderError
 
     try:
-        return in_range(to_exact(parse_number(s)))
+        with np.errstate(all="ignore"):
+            size = abs(complex(evaluate(parse(s), {}, {})))
     except OverflowError:
-        raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)") from None
+        raise AnswerParseError(OUT_OF_RANGE) from None
+    except (GraderError, TypeError, ValueError):  # not evaluable in floating point: the exact path decides
+        size = 0.0
+    if size == math.inf:
+        raise AnswerParseError(OUT_OF_RANGE)
+    return parse_number(s)
 
 
 def format_exact(x) -> str:
@@ -135,7 +158,7 @@ class Number(AnswerType):
             raise AnswerParseError(f"expected a number, got {str(raw).lower()}")
         if isinstance(raw, int):
             if raw.bit_length() > 1024:
-                raise AnswerParseError("the number is out of range (larger than 1.8e308 in size)")
+                raise AnswerParseError(OUT_OF_RANGE)
             return in_range(Fraction(raw))
         if isinstance(raw, float):
             if not math.isfinite(raw):
