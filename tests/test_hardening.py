@@ -1,17 +1,18 @@
 """Issue 9 reproductions: budgets for every answer type, files, text hygiene at the edges."""
 import json
 import os
+import time
 
 import pytest
 
 from grader.answers import make
 from grader.answers.lists import Vector
-from grader.answers.numbers import Number
+from grader.answers.numbers import Number, plain_number
 from grader.answers.sandbox import grade as sandboxed_grade
 from test_cli import one_line_error
 
-OUT_OF_RANGE = ["1e9999", "9^999*9^999*9^999", "exp(9^999)", "exp(exp(9^99))", "-1e400", 2 ** 1100,
-                "cosh(1000) - sinh(1000)"]
+OUT_OF_RANGE = ["1e9999", "9^999*9^999*9^999", "exp(9^999)", "exp(exp(9^99))", "exp(-exp(9^99))", "-1e400",
+                2 ** 1100, "cosh(1000) - sinh(1000)", "sin(9^999)"]
 
 
 # -- one budget for every answer type ---------------------------------------------------------
@@ -47,9 +48,19 @@ def test_plain_numbers_stay_out_of_the_sandbox_and_the_rest_go_in():
     assert make("shapes").budgeted([[1, "2^99"]]) and not make("shapes").budgeted([[1, 2], 3])
 
 
-def test_a_number_past_its_time_budget_is_manual():
-    out = sandboxed_grade(Number(), "exp(-exp(9^99))", "1", seconds=0.5)
-    assert out.verdict == "manual" and "longer than" in out.feedback
+class SlowNumber(Number):
+    """A number type whose closed forms take forever to read."""
+
+    def parse(self, raw):
+        if not plain_number(raw):
+            time.sleep(30)
+        return super().parse(raw)
+
+
+def test_a_closed_form_past_its_time_budget_is_manual_and_a_plain_number_is_not_sandboxed():
+    out = sandboxed_grade(SlowNumber(), "sqrt(2)", "1", seconds=0.5)
+    assert out.verdict == "manual" and "longer than 0.5 s" in out.feedback
+    assert sandboxed_grade(SlowNumber(), "1.00", "1", seconds=0.5).verdict == "correct"
 
 
 def test_shape_is_checked_before_any_entry_is_read(monkeypatch):

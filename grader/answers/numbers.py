@@ -87,24 +87,27 @@ def parse_number_text(text: str):
 
 
 def _closed_form(s: str):
-    """A closed form read exactly by the parser, after a double-precision evaluation has shown
-    its size fits a double: `exp(exp(9^99))` is out of range at once, where an exact evaluation
-    would run for minutes."""
+    """A closed form read exactly by the parser, once a double-precision evaluation has shown
+    that neither it nor any number, power or function inside it overflows a double: `exp(exp(9^99))`
+    and `exp(-exp(9^99))` are out of range at once, where an exact evaluation runs for minutes."""
     import numpy as np
+    import sympy
 
     from grader.answers.expressions import evaluate
     from grader.answers.parser import parse, parse_number
     from grader.errors import GraderError
 
-    try:
-        with np.errstate(all="ignore"):
-            size = abs(complex(evaluate(parse(s), {}, {})))
-    except OverflowError:
-        raise AnswerParseError(OUT_OF_RANGE) from None
-    except (GraderError, TypeError, ValueError):  # not evaluable in floating point: the exact path decides
-        size = 0.0
-    if size == math.inf:
-        raise AnswerParseError(OUT_OF_RANGE)
+    expr = parse(s)
+    for sub in (expr, *expr.atoms(sympy.Rational, sympy.Pow, sympy.Function)):
+        try:
+            with np.errstate(all="ignore"):
+                size = abs(complex(evaluate(sub, {}, {})))
+        except OverflowError:
+            raise AnswerParseError(OUT_OF_RANGE) from None
+        except (GraderError, TypeError, ValueError):  # not evaluable in floating point: the exact path decides
+            continue
+        if size == math.inf:
+            raise AnswerParseError(OUT_OF_RANGE)
     return parse_number(s)
 
 
