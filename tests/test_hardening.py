@@ -267,3 +267,24 @@ def test_roster_names_are_escaped_in_markdown(invoke, tmp_path):
 def test_user_errors_show_control_characters(invoke):
     result = invoke("new", "\x1b[2Jbeam")
     one_line_error(result, "\\x1b")
+
+
+def test_exam_build_refuses_special_files(invoke, tmp_path):
+    (tmp_path / "exam.toml").write_text('id = "mid"\n[[problem]]\nid = "batchnorm-forward"\npoints = 3\n')
+    result = invoke("exam", "build", tmp_path / "exam.toml", "--roster", "/dev/zero", "--out", tmp_path / "out",
+                    "--no-pdf", env={"GRADER_SECRET": "s"})
+    one_line_error(result, "/dev/zero", "not a regular file")
+
+
+def test_exam_grade_reads_answers_toml(invoke, tmp_path):
+    key = json.loads(_exam_key(invoke, tmp_path).read_text(encoding="utf-8"))
+    answers = {p["id"]: p["answer"] for p in key["students"]["s1"][0]["parts"]}
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    lines = ['student = "s1"', 'exam = "mid"', "[[problems]]", 'problem = "batchnorm-forward"', "[problems.answers]"]
+    lines += [f"{pid} = {json.dumps(value)}" for pid, value in answers.items()]
+    (subs / "answers.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("exam", "grade", tmp_path / "out", subs, "--out", tmp_path / "results", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    book = (tmp_path / "results" / "gradebook.csv").read_text(encoding="utf-8")
+    assert any(line.startswith("s1,") and ",3," in line for line in book.splitlines()), book

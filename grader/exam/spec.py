@@ -62,17 +62,10 @@ class Student:
 
 
 def _read(path: str | os.PathLike, what: str) -> bytes:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise ExamError(f"{what} is larger than {MAX_INPUT_BYTES} bytes", where=str(path))
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise ExamError(f"{what} not found", where=str(path)) from None
-    except IsADirectoryError:
-        raise ExamError(f"{what} is a folder, not a file", where=str(path)) from None
-    except OSError as exc:
-        raise ExamError(f"cannot read {what}: {exc.strerror}", where=str(path)) from None
+    """A regular file's bytes, at most MAX_INPUT_BYTES of them (a FIFO or a device is refused)."""
+    from grader.submission import read_bytes
+
+    return read_bytes(path, what, MAX_INPUT_BYTES)
 
 
 def _text(data: bytes, path: str, what: str) -> str:
