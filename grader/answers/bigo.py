@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse, to_text
+from grader.answers.parser import DEFAULT_LIMITS, Limits, parse
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order
@@ -63,6 +63,8 @@ class BigO(AnswerType):
     def parse(self, raw: Any) -> tuple[Term, ...]:
         import sympy
         from sympy.core.function import AppliedUndef
+
+        from grader.answers.symbolic import to_text
 
         if not isinstance(raw, str):
             raise AnswerParseError("expected a growth rate as text, e.g. O(n log n)")
@@ -141,6 +143,8 @@ class BigO(AnswerType):
 
 def _term(term, raw: str, variables: tuple[str, ...]) -> Term:
     import sympy
+
+    from grader.answers.symbolic import to_text
 
     powers: dict[str, list[float]] = {}
     for base, exponent in term.as_powers_dict().items():

@@ -11,29 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
-import sympy
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
-
+from grader.answers.limits import DEFAULT_LIMITS, BuildError, Limits
+from grader.answers.tree import GREEK, TreeBuilder
 from grader.errors import AnswerParseError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds checked while parsing, before SymPy builds anything expensive."""
-
-    max_chars: int = 2000
-    max_depth: int = 100
-    max_exponent: int = 1000
-    max_digits: int = 100
-    max_result_digits: int = 1000
-    max_nodes: int = 2000
-
-
-DEFAULT_LIMITS = Limits()
 
 # Built-in functions: spelling -> (canonical name, allowed numbers of arguments).
 _ONE = (1,)
@@ -53,10 +35,7 @@ BUILTIN_FUNCTIONS: dict[str, tuple[str, tuple[int, ...] | None]] = {
 CONSTANTS = ("e", "pi")
 _NOT_FINITE = {"nan", "inf", "infinity", "oo"}
 
-_GREEK = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-    "sigma tau upsilon phi chi psi omega"
-).split()
+_GREEK = GREEK
 _GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξοπρστυφχψω", _GREEK))
 _GREEK_LETTERS.update({"ς": "sigma", "ϕ": "phi", "ϵ": "epsilon", "ϑ": "theta"})
 _GREEK_LETTERS.update({c: n.capitalize() for c, n in zip("ΓΔΘΛΞΠΣΥΦΨΩ", (
@@ -94,10 +73,6 @@ class Token(NamedTuple):
     pos: int
     end: int
     alts: tuple[str, ...] = ()
-
-
-class BuildError(Exception):
-    """Raised by a builder; the parser turns it into an AnswerParseError at the current token."""
 
 
 def _fail(message: str, text: str, position: int) -> AnswerParseError:
@@ -587,113 +562,30 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     return _Parser(text, tokens, builder, frozenset(variables), frozenset(functions), limits).parse()
 
 
-_DUMMY = sympy.Symbol("_t", real=True)  # student names cannot start with "_"
-
-
-def _rational_digits(q: sympy.Rational) -> float:
-    import math
-
-    return max(math.log10(abs(int(q.p)) or 1), math.log10(int(q.q)))
-
-
-class SympyBuilder:
-    """Builds SymPy expressions for the parser, refusing sizes beyond `limits` first."""
-
-    extra_functions: frozenset[str] = frozenset()
-    extra_names: tuple[str, ...] = ()
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-
-    def number(self, num: int, den: int):
-        return sympy.Rational(num, den)
-
-    def symbol(self, name: str):
-        return sympy.Symbol(name, real=True)
-
-    def special(self, name: str):
-        return None
-
-    def constant(self, name: str):
-        return sympy.E if name == "e" else sympy.pi
-
-    def add(self, a, b):
-        return a + b
-
-    def sub(self, a, b):
-        return a - b
-
-    def mul(self, a, b):
-        return a * b
-
-    def neg(self, a):
-        return -a
-
-    def div(self, a, b):
-        if b.is_zero:
-            raise BuildError("division by zero")
-        return a / b
-
-    def pow(self, base, exponent):
-        if exponent.is_Rational:
-            if abs(exponent) > self.limits.max_exponent:
-                raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            if base.is_Rational:
-                if base.is_zero and exponent.is_negative:
-                    raise BuildError("division by zero")
-                digits = float(abs(exponent)) * _rational_digits(base)
-                if digits > self.limits.max_result_digits:
-                    raise BuildError("this power is too large to compute")
-        return base**exponent
-
-    def root(self, arg, index):
-        if not (index.is_Integer and 2 <= index <= self.limits.max_exponent):
-            raise BuildError("the index of a root must be a whole number of 2 or more")
-        return self.pow(arg, sympy.Rational(1, index))
-
-    def prime(self, node):
-        raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
-
-    def call(self, name: str, args: list):
-        if name in _SYMPY_CALLS:
-            return _SYMPY_CALLS[name](*args)
-        raise BuildError(f"unknown function {name!r}")
-
-    def apply(self, name: str, arg, order: int):
-        f = sympy.Function(name)
-        if order == 0:
-            return f(arg)
-        if arg.is_Symbol:
-            return sympy.Derivative(f(arg), (arg, order))
-        return sympy.Subs(sympy.Derivative(f(_DUMMY), (_DUMMY, order)), _DUMMY, arg)
-
-
-_SYMPY_CALLS = {
-    "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs,
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "sec": sympy.sec, "csc": sympy.csc, "cot": sympy.cot,
-    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-    "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh,
-    "log": lambda x, base=None: sympy.log(x) if base is None else sympy.log(x) / sympy.log(base),
-    "log10": lambda x: sympy.log(x) / sympy.log(10),
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "relu": lambda x: sympy.Max(0, x),
-    "max": sympy.Max, "min": sympy.Min,
-}
-
-
-def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
-          limits: Limits | None = None) -> sympy.Expr:
-    """Read a student's expression into SymPy; raises AnswerParseError (with a position)."""
+def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
+               limits: Limits | None = None) -> tuple:
+    """Read a student's expression into a light tree (see `tree`); raises AnswerParseError."""
     limits = limits or DEFAULT_LIMITS
-    return parse_with(text, SympyBuilder(limits), variables=variables, functions=functions,
+    return parse_with(text, TreeBuilder(limits), variables=variables, functions=functions,
                       limits=limits)
 
 
-def parse_number(text: str, limits: Limits | None = None) -> sympy.Expr:
+def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
+          limits: Limits | None = None):
+    """Read a student's expression into SymPy; raises AnswerParseError (with a position)."""
+    from grader.answers.symbolic import to_sympy
+
+    tree = parse_tree(text, variables=variables, functions=functions, limits=limits)
+    try:
+        return to_sympy(tree)
+    except BuildError as exc:
+        raise AnswerParseError(str(exc), text, None) from None
+
+
+def parse_number(text: str, limits: Limits | None = None):
     """Read a closed-form real constant (`sqrt(2)/2`, `-5/3`, `1e-3`, `\\frac{1}{2}`), exactly."""
+    import sympy
+
     value = parse(text, limits=limits)
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         raise AnswerParseError("the answer is not a finite number", text, None)
@@ -707,52 +599,10 @@ def parse_number(text: str, limits: Limits | None = None) -> sympy.Expr:
     return value
 
 
-def _derivative_parts(expr) -> tuple[str, int, Any]:
-    """(function name, order, argument) of f'(u) as the parser builds it."""
-    if isinstance(expr, sympy.Subs):
-        deriv = expr.expr
-        return deriv.expr.func.__name__, deriv.derivative_count, expr.point[0]
-    return expr.expr.func.__name__, expr.derivative_count, expr.variables[0]
+def __getattr__(name: str):
+    """SymPy printers, loaded with SymPy on first use."""
+    if name in ("to_text", "to_latex", "SympyBuilder"):
+        from grader.answers import symbolic
 
-
-class _TextPrinter(StrPrinter):
-    def _print_Derivative(self, expr):
-        name, order, arg = _derivative_parts(expr)
-        return f"{name}{chr(39) * order}({self._print(arg)})"
-
-    _print_Subs = _print_Derivative
-
-    def _print_Exp1(self, expr):
-        return "e"
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr):
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_Min(self, expr):
-        return f"min({', '.join(self._print(a) for a in expr.args)})"
-
-
-class _LatexWriter(LatexPrinter):
-    def _print_Symbol(self, expr, style="plain"):
-        head, _, rest = expr.name.partition("_")
-        tex = f"\\{head}" if head in _LATEX_NAMES else head
-        return f"{tex}_{{{rest}}}" if rest else tex
-
-    def _print_Derivative(self, expr):
-        name, order, arg = _derivative_parts(expr)
-        return f"{self._print_Symbol(sympy.Symbol(name))}{chr(39) * order}\\left({self._print(arg)}\\right)"
-
-    _print_Subs = _print_Derivative
-
-
-def to_text(expr) -> str:
-    """An expression in the ASCII notation students type (parses back to an equal expression)."""
-    return _TextPrinter().doprint(expr)
-
-
-def to_latex(expr) -> str:
-    """An expression in LaTeX that the parser reads back."""
-    return _LatexWriter().doprint(expr)
+        return getattr(symbolic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
