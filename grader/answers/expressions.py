@@ -345,7 +345,8 @@ class Expression(AnswerType):
 
     `domain` maps a variable to "positive", "nonnegative", "negative", "nonpositive", "real"
     or a (low, high) interval; undeclared variables take both signs. `assume` states the same
-    as inequalities against a number ("x > 0", "t >= 1").
+    as inequalities against a number ("x > 0", "t >= 1"). `given` names variables that stand
+    for an expression ({"s": "sigma(z)"}): an answer may use either.
     """
 
     name: ClassVar[str] = "expression"
@@ -355,6 +356,7 @@ class Expression(AnswerType):
     functions: tuple[str, ...] = ()
     domain: Any = None
     assume: tuple[str, ...] = ()
+    given: Any = ()
     sample_points: int = POINTS
     limits: Limits = field(default=DEFAULT_LIMITS)
 
@@ -380,6 +382,11 @@ class Expression(AnswerType):
             if r[0] > r[1]:
                 raise GraderError(f"empty domain {r}")
         set_("domain", tuple(sorted(ranges.items())) or None)
+        given = tuple(sorted(dict(self.given).items()))
+        for name, _ in given:
+            if name not in self.variables:
+                raise GraderError(f"given names an undeclared variable {name!r}")
+        set_("given", given)
 
     # -- reading
     def parse(self, raw: Any) -> tuple:
@@ -406,6 +413,9 @@ class Expression(AnswerType):
     # -- comparing
     def compare(self, sub, ref) -> Outcome:
         sub, ref = self.reference(sub), self.reference(ref)  # trees (or SymPy, converted)
+        if self.given:
+            meaning = {name: self.parse(text) for name, text in self.given}
+            sub, ref = T.substitute(sub, meaning), T.substitute(ref, meaning)
         if sub == ref:
             return Outcome.correct("Correct.")
         with np.errstate(all="ignore"):
@@ -451,10 +461,12 @@ class Expression(AnswerType):
         return {"text": T.to_unicode(parsed), "latex": T.to_latex(parsed)}
 
     def rule(self) -> str:
-        names = ", ".join(self.variables) or "no variables"
+        inside = set().union(*(T.symbols(self.parse(text)) for _, text in self.given))
+        names = ", ".join(v for v in self.variables if v not in inside) or "no variables"
         funcs = f" and for every smooth function {', '.join(self.functions)}" if self.functions else ""
-        return (f"Type an expression in {names} (products with * or side by side, powers with ^); "
-                f"it is accepted when it equals the answer for all values of the variables{funcs}.")
+        given = "".join(f" ({name} stands for {text}, which may be written instead)" for name, text in self.given)
+        return (f"Type an expression in {names}{given} (products with * or side by side, powers with "
+                f"^); it is accepted when it equals the answer for all values of the variables{funcs}.")
 
 
 def _bound(text: str) -> tuple[str, float, float]:

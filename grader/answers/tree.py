@@ -143,6 +143,20 @@ def rebuild(node: tuple, b):
     return {"+": b.add, "-": b.sub, "*": b.mul, "/": b.div, "^": b.pow}[op](x, y)
 
 
+def substitute(node: tuple, mapping: dict) -> tuple:
+    """The tree with each variable named in `mapping` replaced by its tree."""
+    op = node[0]
+    if op == "s":
+        return mapping.get(node[1], node)
+    if op in ("n", "c"):
+        return node
+    if op == "f":
+        return ("f", node[1], tuple(substitute(a, mapping) for a in node[2]))
+    if op == "d":
+        return ("d", node[1], node[2], substitute(node[3], mapping))
+    return (op, *(substitute(a, mapping) for a in node[1:]))
+
+
 def walk(node: tuple):
     """Every node of the tree, parents first."""
     stack = [node]
@@ -227,7 +241,8 @@ def _display(node: tuple) -> tuple:
     """(p/q)·y printed as p·y/q: \\frac94\\pi reads as 9π/4."""
     if node[0] == "*" and node[1][0] == "/" and node[1][1][0] == "n" and node[1][2][0] == "n" \
             and node[1][1][2] == 1 and node[1][2][2] == 1:
-        return ("/", ("*", node[1][1], node[2]), node[1][2])
+        p, q = node[1][1], node[1][2]
+        return ("/", node[2] if p[1] == 1 else ("*", p, node[2]), q)
     return node
 
 
@@ -250,7 +265,7 @@ def to_unicode(node: tuple, parent: int = 0) -> str:
     elif op == "*":
         a, b = node[1], node[2]
         left, right = to_unicode(a, 3), to_unicode(b, 4)
-        juxtapose = a[0] == "n" and _prec(a) == 9 and (_atomic_text(b) and b[0] != "n" or right.startswith("("))
+        juxtapose = a[0] == "n" and _prec(a) == 9 and (right[0].isalpha() or right[0] in "(√|")
         text = f"{left}{right}" if juxtapose else f"{left}·{right}"
     elif op == "/":
         text = f"{to_unicode(node[1], 3)}/{to_unicode(node[2], 4)}"
@@ -269,6 +284,8 @@ def to_unicode(node: tuple, parent: int = 0) -> str:
             text = f"|{inner}|"
         elif name == "sqrt":
             text = f"√{to_unicode(args[0], 9)}" if _atomic_text(args[0]) else f"√({inner})"
+        elif name == "log" and len(args) == 2:
+            text = f"log_{to_unicode(args[1], 9)}({to_unicode(args[0])})"
         else:
             text = f"{_FUNC_TEXT.get(name, name)}({inner})"
     else:  # "d"
@@ -312,6 +329,8 @@ def to_latex(node: tuple, parent: int = 0) -> str:
             return f"\\left|{inner}\\right|"
         if name == "sqrt":
             return f"\\sqrt{{{inner}}}"
+        if name == "log" and len(args) == 2:
+            return f"\\log_{{{to_latex(args[1])}}}\\left({to_latex(args[0])}\\right)"
         head = _FUNC_LATEX.get(name, f"\\operatorname{{{name}}}")
         return f"{head}\\left({inner}\\right)"
     else:  # "d"
