@@ -49,6 +49,7 @@ class BigO(AnswerType):
 
     name: ClassVar[str] = "bigo"
     sandboxed: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("grader.answers.symbolic",)  # SymPy, imported before the clock starts
 
     variables: tuple[str, ...] = ()
     assume: tuple[str, ...] = ()

@@ -351,6 +351,7 @@ class Expression(AnswerType):
 
     name: ClassVar[str] = "expression"
     sandboxed: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("numpy", "mpmath")
 
     variables: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()

@@ -329,6 +329,7 @@ class MatrixExpression(AnswerType):
 
     name: ClassVar[str] = "matrix-expression"
     sandboxed: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("numpy",)
 
     shapes: Any = ()
     scalars: tuple[str, ...] = ("lambda",)

@@ -5,6 +5,8 @@ import json
 
 import click
 
+from grader.text import one_line
+
 VERDICT_STYLE = {"correct": "green", "partial": "yellow", "incorrect": "red", "invalid": "magenta",
                  "unanswered": "dim", "manual": "cyan"}
 
@@ -24,8 +26,10 @@ def result_tables(result: dict):
         table.add_column("points", justify="right")
         table.add_column("feedback", overflow="fold")
         for part in res["parts"]:
-            table.add_row(part["id"], Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], "")),
-                          f"{part['score']} / {part['max_score']}", part["feedback"])
+            verdict = Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], ""))
+            if part.get("read_as"):
+                verdict.append(f"\nread as {one_line(part['read_as']['text'])}", style="dim")
+            table.add_row(part["id"], verdict, f"{part['score']} / {part['max_score']}", part["feedback"])
         yield table
 
 
