@@ -139,6 +139,9 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     return "".join(out), where
 
 
+_OPS = frozenset("+-*/(){},'|")
+_BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
+_LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
@@ -158,17 +161,21 @@ class _Tokenizer:
         return _fail(message, self.original, self.where[min(i, len(self.s))])
 
     def tokens(self) -> list[Token]:
-        s, i, out = self.s, 0, []
-        while i < len(s):
+        s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
+        skip, bare = self.skip, self.bare
+        while i < n:
             c = s[i]
-            if i in self.skip:
-                i = self.skip[i]
-            elif c == " ":
+            if c == " ":
                 i += 1
-            elif i in self.bare:
+            elif (skip or bare) and i in skip:
+                i = skip[i]
+            elif c in _OPS and not (c == "*" and s.startswith("**", i)):
+                out.append(Token("op", c, where[i], where[i + 1]))
+                i += 1
+            elif bare and i in bare:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
-            elif c.isdigit() or (c == "." and i + 1 < len(s) and s[i + 1].isdigit()):
+            elif c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
                 tok, i = self.number(i)
                 out.append(tok)
             elif c.isascii() and c.isalpha():
@@ -176,15 +183,15 @@ class _Tokenizer:
                 i = self.word(m.group(), i, m.end(), out)
             elif c == "\\":
                 i = self.command(i, out)
-            elif c == "^" or s.startswith("**", i):
+            elif c == "^" or c == "*":
                 i = self.power(i, out)
-            elif c in "+-*/^(){},'|" or (c == "]" and self.open_brackets):
-                self.open_brackets -= c == "]"
+            elif c == "]" and self.open_brackets:
+                self.open_brackets -= 1
                 out.append(self.tok("op", c, i, i + 1))
                 i += 1
             else:
                 raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
-        out.append(self.tok("end", None, len(s), len(s)))
+        out.append(self.tok("end", None, n, n))
         return out
 
     def tok(self, kind, value, i, j, alts=()) -> Token:
@@ -401,7 +408,12 @@ class _Parser:
     def __init__(self, text, tokens, builder, variables, functions, limits):
         self.text, self.b = text, builder
         self.variables, self.functions, self.limits = variables, functions, limits
-        self.toks = [t for tok in tokens for t in self.split_juxtaposed(tok)]
+        self.toks = []
+        for tok in tokens:
+            if tok.kind == "name" and len(tok.value) > 1:
+                self.toks.extend(self.split_juxtaposed(tok))
+            else:
+                self.toks.append(tok)
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -469,11 +481,13 @@ class _Parser:
         return tok.kind == "op" and (tok.value in "({" or (tok.value == "|" and not self.abs_depth))
 
     def lbp(self, tok: Token) -> int:
-        if tok.kind == "op":
-            bp = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}.get(tok.value)
+        kind = tok.kind
+        if kind == "op":
+            bp = _BINDING.get(tok.value)
             if bp is not None:
                 return bp
-        return self.IMPLICIT if self.starts_operand(tok) else 0
+            return self.IMPLICIT if tok.value in "({" or (tok.value == "|" and not self.abs_depth) else 0
+        return self.IMPLICIT if kind in ("num", "name", "cmd") else 0
 
     # -- grammar
     def parse(self):
@@ -575,7 +589,8 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        candidates = (tok.value, *tok.alts, *_spellings(tok.value))
+        candidates = (tok.value, *tok.alts, *_spellings(tok.value)) if tok.value[-1].isdigit() else \
+            (tok.value, *tok.alts)
         primes = 0
         while self.peek().kind == "op" and self.peek().value == "'" and primes < 4:
             if not any(c in self.functions for c in candidates):
@@ -596,7 +611,7 @@ class _Parser:
         spelling = tok.value if tok.value in BUILTIN_FUNCTIONS else tok.value.lower()
         if spelling in BUILTIN_FUNCTIONS or spelling in self.b.extra_functions:
             return self.call(tok, spelling, 0, declared=False)
-        base = re.fullmatch(r"log_(\d+|[A-Za-z]\w*)", tok.value)
+        base = _LOG_BASE.fullmatch(tok.value) if tok.value.startswith("log_") else None
         if base:
             b = base.group(1)
             node = self.build(tok, "number", int(b), 1) if b.isdigit() else \

@@ -53,6 +53,22 @@ def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
     return None
 
 
+_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "neg": lambda a: -a}
+
+
+def _float_value(node: tuple, values: list) -> float:
+    """The double value of a power, quotient or function of constants with these values."""
+    import numpy as np
+
+    from grader.answers.expressions import evaluate
+
+    shallow = tuple(("n", 0, 1, np.float64(x)) for x in values)
+    probe = ("f", node[1], shallow) if node[0] == "f" else (node[0], *shallow)
+    with np.errstate(all="ignore"):
+        return float(evaluate(probe, {}, {}))
+
+
 def _digits(q: Fraction) -> float:
     return max(math.log10(abs(q.numerator) or 1), math.log10(q.denominator))
 
@@ -65,9 +81,32 @@ class TreeBuilder:
 
     def __init__(self, limits: Limits):
         self.limits = limits
+        self.values: dict[int, tuple] = {}  # id -> (node, float value) of the constant parts
+
+    def _fold(self, node: tuple, kids) -> tuple:
+        """Keep the value of a constant node; refuse one that has no finite real value."""
+        values = self.values
+        got = [values.get(id(k)) for k in kids]
+        if not all(g is not None and g[0] is k for g, k in zip(got, kids)):
+            return node
+        v = [g[1] for g in got]
+        op = node[0]
+        if op in _ARITHMETIC:
+            value = _ARITHMETIC[op](*v)
+        else:
+            value = (v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan) \
+                if op == "/" else _float_value(node, v)
+            if not math.isfinite(value) and all(math.isfinite(x) for x in v):
+                shown = to_unicode(node)
+                raise BuildError(f"the answer is not real-valued: {shown} has no real value" if math.isnan(value)
+                                 else f"{shown} is infinite or too large to compute with")
+        values[id(node)] = (node, value)
+        return node
 
     def number(self, num: int, den: int):
-        return number(num, den)
+        node = number(num, den)
+        self.values[id(node)] = (node, node[3])
+        return node
 
     def symbol(self, name: str):
         return ("s", name)
@@ -76,24 +115,26 @@ class TreeBuilder:
         return None
 
     def constant(self, name: str):
-        return ("c", name)
+        node = ("c", name)
+        self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
+        return node
 
     def add(self, a, b):
-        return ("+", a, b)
+        return self._fold(("+", a, b), (a, b))
 
     def sub(self, a, b):
-        return ("-", a, b)
+        return self._fold(("-", a, b), (a, b))
 
     def mul(self, a, b):
-        return ("*", a, b)
+        return self._fold(("*", a, b), (a, b))
 
     def neg(self, a):
-        return ("neg", a)
+        return self._fold(("neg", a), (a,))
 
     def div(self, a, b):
         if b[0] in ("n", "neg", "+", "-", "*", "/") and constant(b, self.limits) == 0:
             raise BuildError("division by zero")
-        return ("/", a, b)
+        return self._fold(("/", a, b), (a, b))
 
     def pow(self, base, exponent):
         exp = constant(exponent, self.limits)
@@ -106,19 +147,19 @@ class TreeBuilder:
                     raise BuildError("division by zero")
                 if float(abs(exp)) * _digits(value) > self.limits.max_result_digits:
                     raise BuildError("this power is too large to compute")
-        return ("^", base, exponent)
+        return self._fold(("^", base, exponent), (base, exponent))
 
     def root(self, arg, index):
         k = constant(index, self.limits)
         if k is None or k.denominator != 1 or not 2 <= k <= self.limits.max_exponent:
             raise BuildError("the index of a root must be a whole number of 2 or more")
-        return ("^", arg, number(1, int(k)))
+        return self.pow(arg, self.number(1, int(k)))
 
     def prime(self, node):
         raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
 
     def call(self, name: str, args: list):
-        return ("f", name, tuple(args))
+        return self._fold(("f", name, tuple(args)), args)
 
     def apply(self, name: str, arg, order: int):
         return ("d", name, order, arg)
