@@ -441,9 +441,7 @@ class Expression(AnswerType):
 
     # -- presenting
     def canonical(self, ref: Any) -> str:
-        from grader.answers.symbolic import to_sympy, to_text
-
-        return ref.strip() if isinstance(ref, str) else to_text(to_sympy(self.reference(ref)))
+        return ref.strip() if isinstance(ref, str) else T.to_ascii(self.reference(ref))
 
     def notations(self, ref: Any) -> list[str]:
         import sympy

@@ -287,50 +287,64 @@ def _display(node: tuple) -> tuple:
     return node
 
 
-def to_unicode(node: tuple, parent: int = 0) -> str:
+_UNICODE_STYLE = {"minus": "−", "times": "·", "unicode": True, "prime": "′", "pi": "π",
+                  "funcs": _FUNC_TEXT}
+_ASCII_STYLE = {"minus": "-", "times": "*", "unicode": False, "prime": "'", "pi": "pi",
+                "funcs": {"log10": "lg"}}
+
+
+def to_unicode(node: tuple) -> str:
     """A tree in readable Unicode math: 9π/4, σ′(z), x², e^(−z)."""
+    return _text(node, 0, _UNICODE_STYLE)
+
+
+def to_ascii(node: tuple) -> str:
+    """A tree in the ASCII notation students type: 2*(y_pred - y_true)*sigma'(z_i)."""
+    return _text(node, 0, _ASCII_STYLE)
+
+
+def _text(node: tuple, parent: int, st: dict) -> str:
     node = _display(node)
-    op = node[0]
+    op, uni, minus = node[0], st["unicode"], st["minus"]
     if op == "n":
-        text = decimal(node) or f"{node[1]}/{node[2]}"
-        text = text.replace("-", "−")
+        text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
     elif op == "s":
-        text = _name_text(node[1])
+        text = _name_text(node[1]) if uni else node[1]
     elif op == "c":
-        text = "π" if node[1] == "pi" else "e"
+        text = st["pi"] if node[1] == "pi" else "e"
     elif op in ("+", "-"):
-        right = to_unicode(node[2], 2)
-        text = f"{to_unicode(node[1], 1)} {'+' if op == '+' else '−'} {right}"
+        text = f"{_text(node[1], 1, st)} {'+' if op == '+' else minus} {_text(node[2], 2, st)}"
     elif op == "neg":
-        text = f"−{to_unicode(node[1], 3)}"
+        text = f"{minus}{_text(node[1], 3, st)}"
     elif op == "*":
         a, b = node[1], node[2]
-        left, right = to_unicode(a, 3), to_unicode(b, 4)
-        juxtapose = a[0] == "n" and _prec(a) == 9 and (right[0].isalpha() or right[0] in "(√|")
-        text = f"{left}{right}" if juxtapose else f"{left}·{right}"
+        left, right = _text(a, 3, st), _text(b, 4, st)
+        juxtapose = uni and a[0] == "n" and _prec(a) == 9 and (right[0].isalpha() or right[0] in "(√|")
+        text = f"{left}{right}" if juxtapose else f"{left}{st['times']}{right}"
     elif op == "/":
-        text = f"{to_unicode(node[1], 3)}/{to_unicode(node[2], 4)}"
+        text = f"{_text(node[1], 3, st)}/{_text(node[2], 4, st)}"
     elif op == "^":
         base, exp = node[1], node[2]
-        b = to_unicode(base, 6)
+        b = _text(base, 6, st)
         c = constant(exp)
-        if c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
+        if uni and c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
             text = b + str(int(c)).translate(_SUPERSCRIPT)
         else:
-            text = f"{b}^{to_unicode(exp, 6)}"
+            text = f"{b}^{_text(exp, 6, st)}"
     elif op == "f":
         name, args = node[1], node[2]
-        inner = ", ".join(to_unicode(a) for a in args)
-        if name == "abs":
+        inner = ", ".join(_text(a, 0, st) for a in args)
+        if uni and name == "abs":
             text = f"|{inner}|"
-        elif name == "sqrt":
-            text = f"√{to_unicode(args[0], 9)}" if _atomic_text(args[0]) else f"√({inner})"
-        elif name == "log" and len(args) == 2:
-            text = f"log_{to_unicode(args[1], 9)}({to_unicode(args[0])})"
+        elif uni and name == "sqrt":
+            text = f"√{_text(args[0], 9, st)}" if _atomic_text(args[0]) else f"√({inner})"
+        elif uni and name == "log" and len(args) == 2:
+            text = f"log_{_text(args[1], 9, st)}({_text(args[0], 0, st)})"
         else:
-            text = f"{_FUNC_TEXT.get(name, name)}({inner})"
+            text = f"{st['funcs'].get(name, name)}({inner})"
     else:  # "d"
-        text = f"{_name_text(node[1])}{'′' * node[2]}({to_unicode(node[3])})"
+        name = _name_text(node[1]) if uni else node[1]
+        text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
     prec = _prec(node)
     return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
 
