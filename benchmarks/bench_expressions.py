@@ -1,120 +1,139 @@
-"""Expression grading throughput on a realistic mix, side by side with `simplify(a - b) == 0`.
+"""Expression grading throughput on distinct pairs, side by side with `simplify(a - b) == 0`.
 
-Run: python benchmarks/bench_expressions.py [--repeat N]
-Prints answers per second (direct and in the sandbox), the speed ratio against the naive
-symbolic way on the same expression pairs, and every pair where the two verdicts differ.
+Run: python benchmarks/bench_expressions.py [--pairs N]
+Every reference and every answer is a new string (a new constant in each, as when every
+student has a variant of their own), graded through the sandbox in batches as `grader compare
+--batch` and exam grading do; the same through the command itself (a subprocess, start-up
+included); and, labelled as such, the figure when references repeat. Prints answers per
+second, the speed ratio against the naive symbolic way on the same pairs (naive timed on a
+sample, it is slow), and every pair whose verdict is wrong.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
-
-import sympy
+from fractions import Fraction
 
 from grader.answers import make
-from grader.answers.parser import parse
-from grader.answers.sandbox import guarded_grade
+from grader.answers.sandbox import grade_many
 
 MLP = dict(variables=("y_pred", "y_true", "C_i", "z_i", "x", "s"), functions=("sigma",))
 BN = dict(variables=("g_i", "G", "gamma", "m"))
 X = dict(variables=("x", "y", "z"))
-REF_C = "2*(y_pred - y_true)*C_i*sigma'(z_i)"
-REF_A = "2*(y_pred - y_true)*C_i*sigma'(z_i)*x"
+OPTIONS = {"mlp": MLP, "bn": BN, "x": X}
+LINE_FIELDS = {"mlp": {"vars": list(MLP["variables"]), "funcs": ["sigma"]},
+               "bn": {"vars": list(BN["variables"])}, "x": {"vars": list(X["variables"])}}
 
-# (type options, reference, answer, expected verdict)
-EXPRESSIONS = [
-    (MLP, REF_C, REF_C, True),
-    (MLP, REF_C, "2 C_i (y_pred-y_true) σ'(z_i)", True),
-    (MLP, REF_C, r"2\left(y_{pred}-y_{\text{true}}\right)\cdot C_{i}\,\sigma'(z_{i})", True),
-    (MLP, REF_C, "-2*(y_true - y_pred)*C_i*sigma'(z_i)", True),
-    (MLP, REF_C, "2*y_pred*C_i*sigma'(z_i) - 2*y_true*C_i*sigma'(z_i)", True),
-    (MLP, REF_C, "(y_pred - y_true)*C_i*sigma'(z_i)", False),
-    (MLP, REF_C, "2*(y_pred - y_true)*sigma'(z_i)", False),
-    (MLP, REF_C, "2*(y_true - y_pred)*C_i*sigma'(z_i)", False),
-    (MLP, REF_C, "2*(y_pred - y_true)*C_i*sigma(z_i)", False),
-    (MLP, REF_A, "2 x C_i (y_pred - y_true) σ'(z_i)", True),
-    (MLP, REF_A, r"2 x C_{i} (y_{pred} - y_{true}) \sigma'(z_{i})", True),
-    (MLP, REF_A, "2 C_i (y_pred - y_true) σ'(z_i)", False),
-    (MLP, "s*(1-s)", "s - s^2", True),
-    (MLP, "s*(1-s)", "s^2 - s", False),
-    (MLP, "2*(y_pred - y_true)", "2y_pred - 2y_true", True),
-    (MLP, "2*(y_pred - y_true)", "(y_pred - y_true)^2", False),
-    (BN, "gamma*(g_i - G/m)", "gamma g_i - gamma G / m", True),
-    (BN, "gamma*(g_i - G/m)", r"\gamma\left(g_i - \frac{G}{m}\right)", True),
-    (BN, "gamma*(g_i - G/m)", "gamma*(1 - 1/m)*g_i", False),
-    (X, "1/(1+exp(-x))*(1-1/(1+exp(-x)))", "exp(-x)/(1+exp(-x))^2", True),
-    (X, "tanh(x)", "2*sigmoid(2x) - 1", True),
-    (X, "(x^2-1)/(x-1)", "x+1", True),
-    (X, "sqrt(x^2)", "x", False),
-    (X, "exp(x+y)", "e^x e^y", True),
-    (X, "log(x*y)", "log(x) + log(y)", False),
-]
-OTHERS = [
-    ("bigo", dict(variables=("T", "k", "M"), assume=("M >= k",)), "O(T k M log M)", "O(TkM\\log M)", True),
-    ("bigo", dict(variables=("T", "k", "M"), assume=("M >= k",)), "O(T k M log M)", "O(TkM log M + T k^2 log k)", True),
-    ("bigo", dict(variables=("T", "k", "M"), assume=("M >= k",)), "O(T k M log M)", "O(T k M)", False),
-    ("matrix-expression", dict(shapes={"A": ("n", "d"), "b": ("n", 1)}), "(A^T A + lambda I)^(-1) A^T b",
-     "A^T (A A^T + lambda I)^(-1) b", True),
-    ("matrix-expression", dict(shapes={"A": ("n", "d"), "b": ("n", 1)}), "(A^T A + lambda I)^(-1) A^T b",
-     "(A A^T + lambda I)^(-1) A^T b", False),
+# (options, reference, answer, equal?) with {c} a constant new to every pair, {c2} = c*c, {d} = 2c
+TEMPLATES = [
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)", "{c} C_i (y_pred-y_true) σ'(z_i)", True),
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)",
+     r"{c}\left(y_{{pred}}-y_{{\text{{true}}}}\right)\cdot C_{{i}}\,\sigma'(z_{{i}})", True),
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)", "-{c}*(y_true - y_pred)*C_i*sigma'(z_i)", True),
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)", "{c}*(y_pred - y_true)*sigma'(z_i)", False),
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)", "{c}*(y_pred - y_true)*C_i*sigma(z_i)", False),
+    ("mlp", "{c}*(y_pred - y_true)*C_i*sigma'(z_i)*x", "{c} x C_i (y_pred - y_true) σ'(z_i)", True),
+    ("mlp", "{c}*s*(1-s)", "{c}s - {c}s^2", True),
+    ("mlp", "{c}*s*(1-s)", "{c}s^2 - {c}s", False),
+    ("bn", "gamma*(g_i - G/{c})", "gamma g_i - gamma G / {c}", True),
+    ("bn", "gamma*(g_i - G/{c})", r"\gamma\left(g_i - \frac{{G}}{{{c}}}\right)", True),
+    ("bn", "gamma*(g_i - G/{c})", "gamma*(1 - 1/{c})*g_i", False),
+    ("x", "(x^2-{c2})/(x-{c})", "x+{c}", True),
+    ("x", "exp(x+{c})", "e^x e^{c}", True),
+    ("x", "tanh({c}*x)", "2*sigmoid({d}x) - 1", True),
+    ("x", "{c}/(1+exp(-x))*(1-1/(1+exp(-x)))", "{c}exp(-x)/(1+exp(-x))^2", True),
+    ("x", "sqrt(x^2) + {c}", "x + {c}", False),
+    ("x", "log({c}*x*y)", "log({c}) + log(x) + log(y)", False),
+    ("x", "{c}*x^2", "{c}*x*x + relu(x - {c} - 1000)", False),
+    ("x", "{c}*(x+y)^2", "{c}x^2 + {d}xy + {c}y^2", True),
+    ("x", "{c}*x*y", "{c}*x*y*(1 + 10^(-12))", False),
 ]
 
 
-def cases():
-    return [("expression", opts, ref, ans, exp) for opts, ref, ans, exp in EXPRESSIONS] + OTHERS
+def constant(i: int) -> str:
+    """A constant new to pair i: integers and sevenths, never repeated."""
+    q = Fraction(15 + i, 7)
+    return str(q.numerator) if q.denominator == 1 else f"({q.numerator}/{q.denominator})"
 
 
-def ours(repeat: int, sandboxed: bool) -> tuple[float, list]:
-    """Answers per second; each answer text is made unique so nothing is served from a cache."""
-    graded, wrong = 0, []
-    built = [(make(t, **o), r, a, e) for t, o, r, a, e in cases()]
+def distinct_pairs(n: int) -> list[tuple[str, str, str, bool]]:
+    out = []
+    for i in range(n):
+        kind, ref, ans, equal = TEMPLATES[i % len(TEMPLATES)]
+        c = Fraction(constant(i).strip("()"))
+        fmt = {"c": constant(i), "c2": f"({c * c})", "d": f"({2 * c})"}
+        out.append((kind, ref.format(**fmt), ans.format(**fmt), equal))
+    return out
+
+
+def through_sandbox(pairs, types) -> tuple[float, list]:
+    items = [(types[k], a, r) for k, r, a, _ in pairs]
+    grade_many(items[:1])  # the worker is up
     start = time.perf_counter()
-    for i in range(repeat):
-        for atype, ref, ans, expected in built:
-            raw = ans + " " * (i % 97) + ("" if i < 97 else " " * (i // 97))
-            out = guarded_grade(atype, raw, ref) if sandboxed else atype.grade(raw, ref)
-            graded += 1
-            if i == 0 and (out.verdict == "correct") != expected:
-                wrong.append((ref, ans, out.verdict))
-    return graded / (time.perf_counter() - start), wrong
+    outs = grade_many(items)
+    rate = len(items) / (time.perf_counter() - start)
+    wrong = [(r, a, o.verdict) for (k, r, a, eq), o in zip(pairs, outs) if (o.verdict == "correct") != eq]
+    return rate, wrong
 
 
-def naive() -> tuple[float, list]:
-    """`sympy.simplify(a - b) == 0` on the trusted parsed forms of the expression pairs."""
-    parsed = [(parse(r, **o), parse(a, **o), e, r, a) for o, r, a, e in EXPRESSIONS]
-    verdicts = []
+def through_command(pairs) -> tuple[float, list]:
+    """`grader compare --batch` in a subprocess, start-up included."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for kind, ref, ans, _ in pairs:
+            f.write(json.dumps({"type": "expression", "reference": ref, "answer": ans, **LINE_FIELDS[kind]}) + "\n")
+    try:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "grader", "compare", "--batch", f.name, "--json"],
+                              capture_output=True, text=True, check=True)
+        rate = len(pairs) / (time.perf_counter() - start)
+    finally:
+        os.unlink(f.name)
+    outs = [json.loads(line) for line in done.stdout.splitlines()]
+    wrong = [(r, a, o["verdict"]) for (k, r, a, eq), o in zip(pairs, outs) if (o["verdict"] == "correct") != eq]
+    return rate, wrong
+
+
+def naive(pairs) -> tuple[float, list]:
+    """`sympy.simplify(a - b) == 0` on the trusted parsed forms of the pairs."""
+    import sympy
+
+    from grader.answers.parser import parse
+
+    parsed = [(parse(r, **OPTIONS[k]), parse(a, **OPTIONS[k]), eq, r, a) for k, r, a, eq in pairs]
     start = time.perf_counter()
-    for ref, ans, expected, r, a in parsed:
-        verdicts.append((sympy.simplify(ans - ref) == 0, expected, r, a))
+    verdicts = [(sympy.simplify(ans - ref) == 0, eq, r, a) for ref, ans, eq, r, a in parsed]
     rate = len(parsed) / (time.perf_counter() - start)
-    return rate, [(r, a, got) for got, expected, r, a in verdicts if got != expected]
+    return rate, [(r, a, got) for got, eq, r, a in verdicts if got != eq]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeat", type=int, default=200)
+    ap.add_argument("--pairs", type=int, default=3000)
+    ap.add_argument("--naive-sample", type=int, default=len(TEMPLATES) * 2)
     args = ap.parse_args()
-    n_expr = len(EXPRESSIONS)
-    make("expression", **X).grade("x", "x")  # warm imports
-    expr_only = [c for c in cases() if c[0] == "expression"]
-    start = time.perf_counter()
-    for i in range(args.repeat):
-        for t, o, r, a, e in expr_only:
-            make(t, **o).grade(a + " " * (i % 97) + " " * (i // 97), r)
-    expr_rate = args.repeat * n_expr / (time.perf_counter() - start)
-    mix_rate, wrong = ours(args.repeat, sandboxed=False)
-    sandbox_rate, _ = ours(max(1, args.repeat // 4), sandboxed=True)
-    naive_rate, naive_wrong = naive()
-    print(f"pairs: {n_expr} expression + {len(OTHERS)} bigo/matrix, each graded {args.repeat} times "
-          "(unique answer texts, single process)")
-    print(f"{'':38}{'answers/s':>12}")
-    print(f"{'ours, expressions only':38}{expr_rate:12.0f}")
-    print(f"{'ours, full mix (expr + bigo + matrix)':38}{mix_rate:12.0f}")
-    print(f"{'ours, full mix in the sandbox':38}{sandbox_rate:12.0f}")
-    print(f"{'naive simplify(a - b) == 0':38}{naive_rate:12.1f}")
-    print(f"speed ratio (expressions, ours / naive): {expr_rate / naive_rate:.0f}x   "
-          f"targets: >= 1000/s per core, >= 50x")
-    print(f"wrong verdicts, ours: {len(wrong)}" + "".join(f"\n  {w}" for w in wrong))
+    types = {k: make("expression", **o) for k, o in OPTIONS.items()}
+    pairs = distinct_pairs(args.pairs)
+    assert len({r for _, r, _, _ in pairs}) == len(pairs) and len({a for _, _, a, _ in pairs}) == len(pairs)
+    sandbox_rate, wrong = through_sandbox(pairs, types)
+    command_rate, command_wrong = through_command(pairs)
+    repeated = [pairs[i % len(TEMPLATES)] for i in range(args.pairs)]
+    repeated_rate, _ = through_sandbox(repeated, types)
+    naive_rate, naive_wrong = naive(pairs[:args.naive_sample])
+    print(f"{args.pairs} expression pairs, every reference and answer a new string; sandboxed, in batches")
+    print(f"{'':52}{'answers/s':>12}")
+    print(f"{'ours, distinct pairs (sandbox, one process)':52}{sandbox_rate:12.0f}")
+    print(f"{'ours, distinct pairs via grader compare --batch':52}{command_rate:12.0f}   (start-up included)")
+    print(f"{'ours, repeated references (labelled: not distinct)':52}{repeated_rate:12.0f}")
+    print(f"{'naive simplify(a - b) == 0 (%d distinct pairs)' % len(pairs[:args.naive_sample]):52}{naive_rate:12.1f}")
+    print(f"speed ratio on distinct pairs (ours / naive): {sandbox_rate / naive_rate:.0f}x   "
+          "targets: >= 3000/s per core, >= 200x")
+    print(f"wrong verdicts, ours: {len(wrong)} (sandbox), {len(command_wrong)} (command)"
+          + "".join(f"\n  {w}" for w in wrong + command_wrong))
     print(f"wrong verdicts, naive: {len(naive_wrong)}" + "".join(f"\n  {w}" for w in naive_wrong))
 
 

@@ -57,14 +57,20 @@ def _num(x: float):
 def run(answer_type: AnswerType, raw: Any, reference: Any) -> Outcome:
     """One answer against one reference, in the sandbox where the type needs one. A failure
     inside the engine is never the student's zero: it is left to a person."""
-    try:
-        if answer_type.budgeted(raw):
-            from grader.answers.sandbox import guarded_grade
+    return run_many([(answer_type, raw, reference)])[0]
 
-            return guarded_grade(answer_type, raw, reference)
-        return answer_type.grade(raw, reference)
+
+def run_many(items: list) -> list[Outcome]:
+    """`run` for each (answer type, raw, reference), the sandboxed ones in one round trip."""
+    from grader.answers.sandbox import grade_many
+
+    try:
+        results = grade_many(items)
     except Exception as exc:  # noqa: BLE001 - a bug must not cost a student points
-        return Outcome.manual(f"Could not be graded automatically ({type(exc).__name__}); left to a person.")
+        results = [exc] * len(items)
+    return [r if isinstance(r, Outcome) else
+            Outcome.manual(f"Could not be graded automatically ({type(r).__name__}); left to a person.")
+            for r in results]
 
 
 def _blank(raw: Any) -> bool:
@@ -87,20 +93,33 @@ def _own_answers(instance: Instance, answers: Mapping[str, Any], ids: tuple[str,
     return own
 
 
+def _missed(outcome: Outcome) -> bool:
+    return outcome.verdict in (INCORRECT, PARTIAL)
+
+
+def _mistakes(instance: Instance, part: Part) -> list[tuple[Any, Any]]:
+    """The part's misconceptions that make a difference here, with their wrong answers."""
+    return [(m, w) for m in part.misconceptions if (w := m.answer(instance.context)) is not None]
+
+
 def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, Any],
-               points: float | None = None) -> PartResult:
-    """Grade one part: the reference first, then misconceptions, then follow-through."""
+               points: float | None = None, graded: tuple | None = None) -> PartResult:
+    """Grade one part: the reference first, then misconceptions, then follow-through.
+    `graded` is (outcome, misconception verdicts) when already computed in a batch."""
     points = part.points if points is None else points
     if _blank(raw):
         return PartResult(part.id, UNANSWERED, 0.0, points, "No answer given.")
-    ref = instance.reference(part.id)
-    outcome = run(part.type, raw, ref)
+    if graded is None:
+        outcome = run(part.type, raw, instance.reference(part.id))
+        mistakes = _mistakes(instance, part) if _missed(outcome) else []
+        verdicts = [o.verdict for o in run_many([(part.type, raw, w) for _, w in mistakes])]
+    else:
+        outcome, (mistakes, verdicts) = graded
     read_as = outcome.read_as
     misconception = None
-    if outcome.verdict in (INCORRECT, PARTIAL):
-        for m in part.misconceptions:
-            wrong = m.answer(instance.context)
-            if wrong is not None and run(part.type, raw, wrong).verdict == CORRECT:
+    if _missed(outcome):
+        for (m, _), verdict in zip(mistakes, verdicts):
+            if verdict == CORRECT:
                 outcome = Outcome(0.0, INCORRECT, m.feedback)
                 misconception = m.name
                 break
@@ -118,11 +137,19 @@ def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, A
 
 
 def grade(instance: Instance, answers: Mapping[str, Any], part_points: Mapping[str, float] | None = None) -> ProblemResult:
-    """Grade every part of `instance` from `answers` (part id -> raw JSON value)."""
+    """Grade every part of `instance` from `answers` (part id -> raw JSON value): the answers
+    in one batch, then the misconceptions of the parts missed in a second one."""
     result = ProblemResult(instance.problem.id, instance.seed)
+    answered = [p for p in instance.parts if not _blank(answers.get(p.id))]
+    outcomes = run_many([(p.type, answers[p.id], instance.reference(p.id)) for p in answered])
+    mistakes = {p.id: (_mistakes(instance, p) if _missed(o) else []) for p, o in zip(answered, outcomes)}
+    checks = [(p.type, answers[p.id], w) for p in answered for _, w in mistakes[p.id]]
+    verdicts = iter(o.verdict for o in run_many(checks))
+    graded = {p.id: (o, (mistakes[p.id], [next(verdicts) for _ in mistakes[p.id]]))
+              for p, o in zip(answered, outcomes)}
     for part in instance.parts:
         pts = part_points.get(part.id) if part_points else None
-        result.parts.append(grade_part(instance, part, answers.get(part.id), answers, pts))
+        result.parts.append(grade_part(instance, part, answers.get(part.id), answers, pts, graded.get(part.id)))
     return result
 
 

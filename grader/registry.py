@@ -96,8 +96,28 @@ def ids() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def _load_one(problem_id: str) -> None:
+    """Import only the bundled module named after `problem_id` (beam-search -> beam_search),
+    when no course folder could also define it; anything else loads the whole catalog."""
+    if _loaded or problem_id in _REGISTRY or _COURSE_DIRS or os.environ.get("GRADER_PROBLEMS"):
+        return
+    name = problem_id.replace("-", "_")
+    if not name.isidentifier() or name.startswith("_"):
+        return
+    module = f"grader.problems.{name}"
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        importlib.import_module(module)
+
+
 def get(problem_id: str):
     """The problem registered as `problem_id` (an instance of its class)."""
+    _load_one(problem_id)
+    if problem_id in _REGISTRY:
+        return _REGISTRY[problem_id]()
     _load()
     if problem_id not in _REGISTRY:
         raise ProblemNotFound(problem_id, sorted(_REGISTRY))

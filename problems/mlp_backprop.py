@@ -213,7 +213,8 @@ class MlpBackprop(Problem):
              Misconception("sigmoid-derivative", "That is the derivative of the sigmoid, σ(1 − σ); for tanh "
                            "it is 1 − tanh².", lambda c: "s*(1 - s)")))
         return [
-            Part("dsigma", Expression(variables=("s",)), misconceptions=dsigma_wrong),
+            Part("dsigma", Expression(variables=("s", "z"), functions=("sigma",), given={"s": "sigma(z)"}),
+                 misconceptions=dsigma_wrong),
             Part("dL_dd", chain, misconceptions=common()),
             Part("dL_dC_i", chain, misconceptions=(
                 *common("sigma(z_i)"),

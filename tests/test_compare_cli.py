@@ -32,7 +32,8 @@ def test_single(args, verdict):
     out = json.loads(result.output)
     assert {"verdict", "score", "feedback"} <= set(out) <= {"verdict", "score", "feedback", "read_as"}
     assert out["verdict"] == verdict
-    assert ("read_as" in out) == (verdict not in ("invalid", "unanswered") and args[0] in ("number", "expression"))
+    shown = ("number", "expression", "bigo", "matrix-expression")
+    assert ("read_as" in out) == (verdict not in ("invalid", "unanswered") and args[0] in shown)
 
 
 def test_plain_output():

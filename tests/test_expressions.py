@@ -129,3 +129,40 @@ def test_contract_helpers():
 def test_deterministic():
     outs = {MLP.grade("2*(y_pred - y_true)*sigma'(z_i)", REF).feedback for _ in range(3)}
     assert len(outs) == 1
+
+
+@pytest.mark.parametrize("answer", ["x^2 + relu(x-1000)", "x^2 + max(0, x - 3.01)", "x^2*(1+10^(-12))",
+                                    "x^2 + min(0, 2 - x)/10^6", "x^2 + abs(x - 500) - (500 - x)",
+                                    "x^2 + 10^(-9)*x^5"])
+def test_not_fooled_from_far_away(answer):
+    """Far points, both sides of every kink, and an exact evaluation for rational functions."""
+    assert X.grade(answer, "x^2").verdict == "incorrect"
+
+
+@pytest.mark.parametrize("ref,answer", [("x^2", "x^2 + relu(-x - 1000) - relu(-x - 1000)"),
+                                        ("abs(x - 3.01)", "max(x - 3.01, 3.01 - x)"),
+                                        ("(x^20 + 1) - x^20", "1"), ("x^6 - (x^6 - x)", "x"),
+                                        ("1/(1+exp(-x))*(1-1/(1+exp(-x)))", "exp(-x)/(1+exp(-x))^2")])
+def test_far_points_do_not_reject_equal_answers(ref, answer):
+    """Cancellation far out is checked at high precision before an answer is called wrong."""
+    assert X.grade(answer, ref).verdict == "correct"
+
+
+def test_far_points_respect_the_domain():
+    bounded = Expression(variables=("x",), domain={"x": (0, 2)})
+    assert bounded.grade("x^2 + relu(x - 5)", "x^2").verdict == "correct"
+    positive = Expression(variables=("x",), domain={"x": "positive"})
+    assert positive.grade("x^2 + relu(-x)", "x^2").verdict == "correct"
+    assert positive.grade("x^2 + relu(x - 700)", "x^2").verdict == "incorrect"
+
+
+def test_decimals_compare_in_double_precision():
+    """A decimal is a measured value (STACK reads 0.99999999 as 99999998/99999999)."""
+    assert X.grade("0.3333333333333333*x", "x/3").verdict == "correct"
+    assert X.grade("x/3 + 1/3*10^(-15)", "x/3").verdict == "incorrect"
+
+
+def test_read_as_shows_the_reading():
+    assert X.grade(r"\frac{9}{4}\pi", "9*pi/4").read_as == {"text": "9π/4", "latex": r"\frac{9 \pi}{4}"}
+    assert MLP.preview("σ'(z_i)")["read_as"]["text"] == "σ′(z_i)"
+    assert X.preview("x^")["caret"]

@@ -188,3 +188,19 @@ def test_printed_expressions_round_trip(text):
     checker = Expression(variables=VARS, functions=FUNCS)
     for printed in (to_text(expr), to_latex(expr)):
         assert checker.compare(p(printed), expr).verdict in ("correct", "manual"), printed
+
+
+@settings(max_examples=80, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_trees_print_in_notations_that_read_back(text):
+    """What read_as shows (Unicode, LaTeX) and the canonical ASCII form parse back to the same."""
+    from grader.answers import tree
+    from grader.answers.expressions import Expression
+
+    checker = Expression(variables=VARS, functions=FUNCS)
+    try:
+        node = checker.parse(text)
+    except AnswerParseError:
+        return  # e.g. division by zero in the drawn text
+    for printed in (tree.to_ascii(node), tree.to_unicode(node), tree.to_latex(node)):
+        assert checker.compare(checker.parse(printed), node).verdict in ("correct", "manual"), printed

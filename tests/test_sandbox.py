@@ -76,3 +76,28 @@ def _in_pool(raw):
 def test_works_inside_a_process_pool_worker():
     with ProcessPoolExecutor(max_workers=2) as pool:
         assert list(pool.map(_in_pool, ["ok", "loop", "ok"])) == ["correct", "manual", "correct"]
+
+
+def test_a_batch_is_one_round_trip_with_a_budget_per_answer():
+    from grader.answers.sandbox import guarded_grade_many
+    from grader.errors import AnswerParseError, GraderError
+
+    items = [(Hostile(), "ok", None), (Hostile(), "loop", None), (X, "x^2", "x*x"),
+             (Hostile(), "exit", None), (X, "x +", "x"), (X, "x", "x +"), (Hostile(), "ok", None)]
+    start = time.perf_counter()
+    out = guarded_grade_many(items, seconds=0.5)
+    assert time.perf_counter() - start < 3
+    assert [getattr(o, "verdict", None) for o in out] == ["correct", "manual", "correct", "manual",
+                                                           "invalid", None, "correct"]
+    assert "longer than 0.5 s" in out[1].feedback
+    assert isinstance(out[5], AnswerParseError) and not isinstance(out[4], GraderError)
+
+
+def test_libraries_load_before_the_clock_starts():
+    """A first big-O answer is not charged for importing SymPy in a fresh worker."""
+    from grader.answers import sandbox
+    from grader.answers.bigo import BigO
+
+    sandbox._retire()
+    out = guarded_grade(BigO(variables=("n",)), "O(n log n)", "O(n*log(n))", seconds=0.3)
+    assert out.verdict == "correct", out

@@ -1,4 +1,5 @@
-"""`grader --help` and `grader list` stay free of NumPy and SymPy (SPEC §10)."""
+"""`grader --help` and `grader list` stay free of NumPy and SymPy (SPEC §10); commands that only
+render (`grader new`) never load SymPy."""
 import subprocess
 import sys
 
@@ -26,3 +27,11 @@ def test_no_heavy_imports(args):
 def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "grader", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "selftest" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["new", "beam-search", "--seed", "3"],
+                                  ["new", "mlp-backprop", "--seed", "1", "--format", "json", "--solution"]])
+def test_rendering_does_not_load_sympy(args):
+    result = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, timeout=60)
+    line = [l for l in result.stderr.splitlines() if l.startswith("HEAVY:")][-1]
+    assert "sympy" not in line, f"{args} imported {line}"

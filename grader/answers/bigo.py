@@ -10,17 +10,27 @@ exponents are lexicographically (power, then log power) at most zero.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse, to_text
+from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order
 MAX_EXPANDED_POWER = 16
-_EXP = "exp:"  # an exponential factor such as M^T or 2^n, kept by its text
+# An exponential factor b^(c g) is kept as ("exp:g", c ln b, 0) for a number b > 1, and as
+# ("exp:g|b", c, 0) for a variable b: for one exponent g, a variable base beats any number.
+_EXP = "exp:"
+
+
+class Growth(NamedTuple):
+    """A read growth rate: its terms, and how ambiguous names in it were read."""
+
+    terms: tuple[Term, ...]
+    notes: tuple[str, ...] = ()
 
 
 def _assumption(text: str, variables: tuple[str, ...]) -> tuple[str, str]:
@@ -39,6 +49,7 @@ class BigO(AnswerType):
 
     name: ClassVar[str] = "bigo"
     sandboxed: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("grader.answers.symbolic",)  # SymPy, imported before the clock starts
 
     variables: tuple[str, ...] = ()
     assume: tuple[str, ...] = ()
@@ -60,14 +71,18 @@ class BigO(AnswerType):
                     sets.append(s)
         return sets
 
-    def parse(self, raw: Any) -> tuple[Term, ...]:
+    def parse(self, raw: Any) -> Growth:
         import sympy
         from sympy.core.function import AppliedUndef
+
+        from grader.answers.symbolic import to_sympy, to_text
 
         if not isinstance(raw, str):
             raise AnswerParseError("expected a growth rate as text, e.g. O(n log n)")
         check_size(raw, self.limits.max_chars)
-        expr = parse(raw, variables=self.variables, functions=("O",), limits=self.limits)
+        notes: list[str] = []
+        expr = to_sympy(parse_tree(raw, variables=self.variables, functions=("O",), limits=self.limits,
+                                   notes=notes))
         if isinstance(expr, AppliedUndef):
             expr = expr.args[0]
         if expr.has(sympy.Function("O")):
@@ -77,19 +92,18 @@ class BigO(AnswerType):
                 raise AnswerParseError(f"write {to_text(power)} by its leading term: powers of sums "
                                        f"above {MAX_EXPANDED_POWER} are not expanded", raw, None)
         expr = sympy.expand(sympy.expand_log(expr, force=True))
-        return tuple(_term(t, raw, self.variables) for t in sympy.Add.make_args(expr))
+        return Growth(tuple(_term(t, raw, self.variables) for t in sympy.Add.make_args(expr)), tuple(notes))
 
-    def reference(self, ref: Any) -> tuple[Term, ...]:
-        return ref if isinstance(ref, tuple) else self.parse(ref)
+    def reference(self, ref: Any) -> Growth:
+        return ref if isinstance(ref, Growth) else self.parse(ref)
 
     def dominated(self, a: Term, b: Term) -> bool:
         """True when a = O(b) under the assumptions (an exponential factor beats any polynomial)."""
-        exp_a = {v for v, _, _ in a if v.startswith(_EXP)}
-        exp_b = {v for v, _, _ in b if v.startswith(_EXP)}
-        if exp_a != exp_b:
-            return exp_a < exp_b
-        da = {v: (p, q) for v, p, q in a if v not in exp_a}
-        db = {v: (p, q) for v, p, q in b if v not in exp_b}
+        order = _exponential_order(a, b)
+        if order is not None:
+            return order
+        da = {v: (p, q) for v, p, q in a if not v.startswith(_EXP)}
+        db = {v: (p, q) for v, p, q in b if not v.startswith(_EXP)}
         for upset in self._upsets():
             power = sum(da.get(v, (0, 0))[0] - db.get(v, (0, 0))[0] for v in upset)
             logs = sum(da.get(v, (0, 0))[1] - db.get(v, (0, 0))[1] for v in upset)
@@ -106,32 +120,39 @@ class BigO(AnswerType):
             kept = [k for k in kept if not self.dominated(k, t)] + [t]
         return kept
 
-    def compare(self, sub, ref) -> Outcome:
-        sub_lead, ref_lead = self.leading(sub), self.leading(ref)
+    def compare(self, sub: Growth, ref: Growth) -> Outcome:
+        sub, ref = self.reference(sub), self.reference(ref)
+        sub_lead, ref_lead = self.leading(sub.terms), self.leading(ref.terms)
         missing = [t for t in ref_lead if not any(self.dominated(t, s) for s in sub_lead)]
         extra = [s for s in sub_lead if not any(self.dominated(s, t) for t in ref_lead)]
+        read = f" ({'; '.join(sub.notes)}.)" if sub.notes else ""
+        given = f" (assuming {', '.join(self.assume)})" if self.assume else ""
         if not missing and not extra:
-            return Outcome.correct("Correct" + (f" (assuming {', '.join(self.assume)})." if self.assume else "."))
+            return Outcome.correct(f"Correct{given}.{read}")
         notes = []
         if extra:
             notes.append("your answer grows faster than the answer because of " +
                          ", ".join(_show(t) for t in extra))
         if missing:
-            notes.append("it misses the growth of " + ", ".join(_show(t) for t in missing))
-        given = f" (assuming {', '.join(self.assume)})" if self.assume else ""
-        return Outcome.incorrect(f"Not the same growth rate{given}: " + "; ".join(notes) + ".")
+            slower = "" if extra else "your answer grows more slowly than the answer: "
+            notes.append(f"{slower}it misses the growth of " + ", ".join(_show(t) for t in missing))
+        return Outcome.incorrect(f"Not the same growth rate{given}: " + "; ".join(notes) + f".{read}")
 
     def canonical(self, ref: Any) -> str:
-        return ref.strip() if isinstance(ref, str) else f"O({_show_sum(ref)})"
+        return ref.strip() if isinstance(ref, str) else f"O({_show_sum(ref.terms)})"
 
     def notations(self, ref: Any) -> list[str]:
-        return [_show_sum(self.reference(ref))]
+        return [_show_sum(self.reference(ref).terms)]
 
     def perturb(self, ref: Any, rng) -> list[str]:
-        lead = self.leading(self.reference(ref))
+        lead = self.leading(self.reference(ref).terms)
         inner = _show_sum(lead)
         out = [f"O({self.variables[0]}*({inner}))"] if self.variables else []
         return out + ([] if lead == [()] else ["O(1)"])
+
+    def show(self, parsed: Growth) -> dict:
+        return {"text": f"O({_show_sum(parsed.terms)})",
+                "latex": f"O\\left({_show_sum(parsed.terms, latex=True)}\\right)"}
 
     def rule(self) -> str:
         given = f", assuming {', '.join(self.assume)}" if self.assume else ""
@@ -142,12 +163,20 @@ class BigO(AnswerType):
 def _term(term, raw: str, variables: tuple[str, ...]) -> Term:
     import sympy
 
+    from grader.answers.symbolic import to_text
+
     powers: dict[str, list[float]] = {}
     for base, exponent in term.as_powers_dict().items():
         if exponent.free_symbols:
-            if not (base.is_Symbol or base.is_Number):
+            if not (base.is_Symbol or base.is_Number or base is sympy.E):
                 raise AnswerParseError(f"cannot read {to_text(term)} as a growth rate", raw, None)
-            powers[_EXP + to_text(base**exponent)] = [1, 0]
+            coeff, growth = exponent.as_coeff_Mul()
+            if base.is_Symbol:
+                powers.setdefault(f"{_EXP}{to_text(growth)}|{base.name}", [0, 0])[0] += float(coeff)
+            elif base.is_positive and base > 1:
+                powers.setdefault(f"{_EXP}{to_text(growth)}", [0, 0])[0] += float(coeff * sympy.log(base))
+            elif not base.is_positive:
+                raise AnswerParseError(f"cannot read {to_text(term)} as a growth rate", raw, None)
         elif not base.free_symbols:
             continue
         elif not exponent.is_Rational:
@@ -164,17 +193,62 @@ def _term(term, raw: str, variables: tuple[str, ...]) -> Term:
                         key=lambda x: (x[0].startswith(_EXP), variables.index(x[0]) if x[0] in variables else 0, x[0])))
 
 
-def _show(term: Term) -> str:
+def _exponentials(t: Term) -> dict[str, tuple[dict, float]]:
+    """Exponent g -> ({variable base: coefficient}, log of the numeric base) of a term."""
+    out: dict[str, tuple[dict, float]] = {}
+    for v, p, _ in t:
+        if v.startswith(_EXP):
+            growth, _, base = v[len(_EXP):].partition("|")
+            bases, log_base = out.get(growth, ({}, 0.0))
+            out[growth] = ({**bases, base: p}, log_base) if base else (bases, log_base + p)
+    return out
+
+
+def _exponential_order(a: Term, b: Term) -> bool | None:
+    """Whether a = O(b) as decided by their exponential factors alone; None when these are
+    the same (the polynomial factors decide)."""
+    ea, eb = _exponentials(a), _exponentials(b)
+    if ea == eb:
+        return None
+    less = False
+    for g in set(ea) | set(eb):
+        (sa, la), (sb, lb) = ea.get(g, ({}, 0.0)), eb.get(g, ({}, 0.0))
+        if not all(sa.get(x, 0) <= sb.get(x, 0) for x in sa.keys() | sb.keys()):
+            return False
+        if sa != sb:
+            less = True
+        elif la > lb + 1e-12:
+            return False
+        elif la < lb - 1e-12:
+            less = True
+    return less
+
+
+def _number(x: float) -> str:
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.4g}"
+
+
+def _show(term: Term, latex: bool = False) -> str:
     parts = []
+    log = "\\log " if latex else "log "
     for v, p, q in term:
         if v.startswith(_EXP):
-            parts.append(v[len(_EXP):])
+            growth, _, base = v[len(_EXP):].partition("|")
+            if base:
+                exponent = growth if p == 1 else f"{_number(p)}*{growth}"
+            else:
+                b = math.exp(p)
+                base, exponent = (_number(b), growth) if abs(b - round(b)) < 1e-9 else \
+                    ("e", growth if abs(p - 1) < 1e-12 else f"{_number(p)}*{growth}")
+            simple = exponent.isalnum()
+            parts.append(f"{base}^{{{exponent}}}" if latex else f"{base}^{exponent if simple else f'({exponent})'}")
         elif p:
-            parts.append(v if p == 1 else f"{v}^{p:g}")
+            parts.append(v if p == 1 else f"{v}^{{{p:g}}}" if latex else f"{v}^{p:g}")
         if q:
-            parts.append(f"log {v}" if q == 1 else f"(log {v})^{q:g}")
+            parts.append(f"{log}{v}" if q == 1 else f"\\left(\\log {v}\\right)^{{{q:g}}}" if latex
+                         else f"({log}{v})^{q:g}")
     return " ".join(parts) or "1"
 
 
-def _show_sum(terms) -> str:
-    return " + ".join(_show(t) for t in terms)
+def _show_sum(terms, latex: bool = False) -> str:
+    return " + ".join(_show(t, latex) for t in terms)

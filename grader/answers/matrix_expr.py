@@ -119,35 +119,55 @@ def _constant(node: Node):
     return None
 
 
-def show(node: Node, parent: int = 0) -> str:
-    """A node in student notation, parenthesised where needed."""
+def show(node: Node, parent: int = 0, style: str = "ascii") -> str:
+    """A node in student notation ("ascii"), readable math ("unicode": (AᵀA + λI)⁻¹Aᵀb) or
+    "latex", parenthesised where needed."""
+    from grader.answers.tree import _name_latex, _name_text
+
     prec = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 2, "pow": 3, "T": 3, "inv": 4,
             "call": 4, "sym": 5, "num": 5, "I": 5}[node.op]
     a = node.args
+    uni, tex = style == "unicode", style == "latex"
+    sub = lambda x, p: show(x, p, style)  # noqa: E731
     if node.op == "sym":
-        text = node.value
+        text = _name_text(node.value) if uni else _name_latex(node.value) if tex else node.value
     elif node.op == "num":
-        text = str(node.value) if isinstance(node.value, Fraction) else f"{node.value:.6g}"
+        v = node.value
+        if isinstance(v, Fraction) and tex and v.denominator != 1:
+            text = f"{'-' if v < 0 else ''}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
+        else:
+            text = str(v) if isinstance(v, Fraction) else f"{v:.6g}"
     elif node.op == "I":
         text = "I"
     elif node.op in ("add", "sub"):
-        text = f"{show(a[0], 1)} {'+' if node.op == 'add' else '-'} {show(a[1], 2)}"
+        sign = "+" if node.op == "add" else "−" if uni else "-"
+        text = f"{sub(a[0], 1)} {sign} {sub(a[1], 2)}"
     elif node.op == "mul":
-        text = f"{show(a[0], 2)} {show(a[1], 3)}"
+        left, right = sub(a[0], 2), sub(a[1], 3)
+        glue = ("·" if left[-1].isdigit() and right[0].isdigit() else "") if uni else " "
+        text = f"{left}{glue}{right}"
     elif node.op == "div":
-        text = f"{show(a[0], 2)}/{show(a[1], 3)}"
+        text = f"\\frac{{{sub(a[0], 0)}}}{{{sub(a[1], 0)}}}" if tex else f"{sub(a[0], 2)}/{sub(a[1], 3)}"
     elif node.op == "neg":
-        text = f"-{show(a[0], 3)}"
+        text = f"{'−' if uni else '-'}{sub(a[0], 3)}"
     elif node.op == "pow":
-        text = f"{show(a[0], 4)}^({node.value})" if node.value < 0 or node.value.denominator != 1 \
-            else f"{show(a[0], 4)}^{node.value}"
+        v = node.value
+        if uni and v.denominator == 1:
+            text = sub(a[0], 4) + str(v).translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
+        elif tex:
+            text = f"{sub(a[0], 4)}^{{{v}}}"
+        else:
+            text = f"{sub(a[0], 4)}^({v})" if v < 0 or v.denominator != 1 else f"{sub(a[0], 4)}^{v}"
     elif node.op == "T":
-        text = f"{show(a[0], 4)}^T"
+        text = sub(a[0], 4) + ("ᵀ" if uni else "^{\\top}" if tex else "^T")
     elif node.op == "inv":
-        text = f"inv({show(a[0])})"
+        text = f"{sub(a[0], 4)}^{{-1}}" if tex else f"inv({sub(a[0], 0)})"
     else:
-        text = f"{node.value}({', '.join(show(x) for x in a)})"
-    return f"({text})" if prec < parent or (prec == parent and node.op in ("add", "sub", "div")) else text
+        inner = ", ".join(sub(x, 0) for x in a)
+        text = f"\\operatorname{{{node.value}}}\\left({inner}\\right)" if tex else f"{node.value}({inner})"
+    if prec < parent or (prec == parent and node.op in ("add", "sub", "div")):
+        return f"\\left({text}\\right)" if tex else f"({text})"
+    return text
 
 
 class ShapeError(Exception):
@@ -185,6 +205,14 @@ class _Shapes:
             return "a scalar"
         dims = [self.find(d) for d in shape]
         return "×".join("m" if isinstance(d, tuple) else str(d) for d in dims)
+
+    def same(self, a, b) -> bool:
+        """True when shapes a and b can be the same (unifying their free dimensions)."""
+        if self.scalar_like(a) and self.scalar_like(b):
+            return True
+        if a is None or b is None:
+            return False
+        return self.unify(a[0], b[0]) and self.unify(a[1], b[1])
 
     def scalar_like(self, shape) -> bool:
         return shape is None or all(self.find(d) == 1 for d in shape)
@@ -301,6 +329,7 @@ class MatrixExpression(AnswerType):
 
     name: ClassVar[str] = "matrix-expression"
     sandboxed: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("numpy",)
 
     shapes: Any = ()
     scalars: tuple[str, ...] = ("lambda",)
@@ -341,16 +370,15 @@ class MatrixExpression(AnswerType):
         import numpy as np
 
         declared = dict(self.shapes)
-        ref_dims, sub_dims = _Shapes(declared), _Shapes(declared)
-        ref_shape = ref_dims.infer(ref)
+        dims = _Shapes(declared)  # one set of dimensions: an identity takes the size that fits
+        ref_shape = dims.infer(ref)
+        ref_text = dims.text(ref_shape)
         try:
-            sub_shape = sub_dims.infer(sub)
+            sub_shape = dims.infer(sub)
         except ShapeError as exc:
             return Outcome.incorrect(f"Shape error: {exc}.")
-        if ref_dims.text(ref_shape) != sub_dims.text(sub_shape) and not (
-                ref_dims.scalar_like(ref_shape) and sub_dims.scalar_like(sub_shape)):
-            return Outcome.incorrect(f"Your expression is {sub_dims.text(sub_shape)}; the answer is "
-                                     f"{ref_dims.text(ref_shape)}.")
+        if not dims.same(ref_shape, sub_shape):
+            return Outcome.incorrect(f"Your expression is {dims.text(sub_shape)}; the answer is {ref_text}.")
         sizes = self._sizes()
         rng = np.random.default_rng(7)
         checked = 0
@@ -358,11 +386,11 @@ class MatrixExpression(AnswerType):
             env = {n: rng.standard_normal(tuple(sizes.get(d, d) for d in s)) for n, s in declared.items()}
             env.update({s: rng.uniform(0.5, 2.0) for s in self.scalars})
             try:
-                expected = _evaluate(ref, env, self._resolver(ref_dims, sizes))
+                expected = _evaluate(ref, env, self._resolver(dims, sizes))
             except ArithmeticError:
                 continue
             try:
-                got = _evaluate(sub, env, self._resolver(sub_dims, sizes))
+                got = _evaluate(sub, env, self._resolver(dims, sizes))
             except ArithmeticError as exc:
                 return Outcome.incorrect(f"Your answer inverts {exc}, which is singular for these shapes.")
             except (ValueError, np.linalg.LinAlgError) as exc:
@@ -386,11 +414,11 @@ class MatrixExpression(AnswerType):
 
     @staticmethod
     def _resolver(dims: _Shapes, sizes: dict):
+        free = max([3, *(v for v in sizes.values())]) + 1  # an identity whose size nothing fixes
+
         def resolve(d):
             d = dims.find(d)
-            if isinstance(d, tuple):
-                raise ValueError("the size of I cannot be told from the expression")
-            return sizes.get(d, d)
+            return free if isinstance(d, tuple) else sizes.get(d, d)
         return resolve
 
     def _described(self) -> str:
@@ -400,6 +428,9 @@ class MatrixExpression(AnswerType):
 
     def canonical(self, ref: Any) -> str:
         return ref.strip() if isinstance(ref, str) else show(ref)
+
+    def show(self, parsed: Node) -> dict:
+        return {"text": show(parsed, style="unicode"), "latex": show(parsed, style="latex")}
 
     def notations(self, ref: Any) -> list[str]:
         text = show(self.reference(ref))

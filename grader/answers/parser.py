@@ -11,29 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
-import sympy
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
-
+from grader.answers.limits import DEFAULT_LIMITS, BuildError, Limits
+from grader.answers.tree import GREEK, TreeBuilder
 from grader.errors import AnswerParseError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds checked while parsing, before SymPy builds anything expensive."""
-
-    max_chars: int = 2000
-    max_depth: int = 100
-    max_exponent: int = 1000
-    max_digits: int = 100
-    max_result_digits: int = 1000
-    max_nodes: int = 2000
-
-
-DEFAULT_LIMITS = Limits()
 
 # Built-in functions: spelling -> (canonical name, allowed numbers of arguments).
 _ONE = (1,)
@@ -53,17 +35,14 @@ BUILTIN_FUNCTIONS: dict[str, tuple[str, tuple[int, ...] | None]] = {
 CONSTANTS = ("e", "pi")
 _NOT_FINITE = {"nan", "inf", "infinity", "oo"}
 
-_GREEK = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-    "sigma tau upsilon phi chi psi omega"
-).split()
+_GREEK = GREEK
 _GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξοπρστυφχψω", _GREEK))
 _GREEK_LETTERS.update({"ς": "sigma", "ϕ": "phi", "ϵ": "epsilon", "ϑ": "theta"})
 _GREEK_LETTERS.update({c: n.capitalize() for c, n in zip("ΓΔΘΛΞΠΣΥΦΨΩ", (
     "gamma delta theta lambda xi pi sigma upsilon phi psi omega").split())})
 _UNICODE = {
     "−": "-", "–": "-", "‐": "-", "·": "*", "⋅": "*", "×": "*", "∗": "*", "÷": "/",
-    "′": "'", "’": "'", "″": "''", "²": "^2", "³": "^3", "⊤": "\\top ", "√": "\\sqrt ",
+    "′": "'", "’": "'", "″": "''", "‴": "'''", "⊤": "\\top ", "√": "\\sqrt ",
     "\u00a0": " ", "∞": "\\infty ",
 }
 _LATEX_NAMES = {g: g for g in _GREEK}
@@ -96,18 +75,21 @@ class Token(NamedTuple):
     alts: tuple[str, ...] = ()
 
 
-class BuildError(Exception):
-    """Raised by a builder; the parser turns it into an AnswerParseError at the current token."""
-
-
 def _fail(message: str, text: str, position: int) -> AnswerParseError:
     return AnswerParseError(message, text, position)
 
 
-def _normalise(text: str, limits: Limits) -> tuple[str, list[int]]:
+_SCRIPTS = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᵀ", "0123456789-+()T")},
+            **{c: ("_", d) for c, d in zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk")}}
+_PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII and spaces only
+_SPACES = str.maketrans("\t\n\r\f\v", "     ")
+
+
+def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     """Map unicode math to ASCII/LaTeX and refuse hidden or control characters.
 
     Returns the new string and, for each of its characters, the index in `text` it came from.
+    Unicode scripts become LaTeX groups: x² -> x^{2}, (AᵀA)⁻¹ -> (A^{T}A)^{-1}, x₁ -> x_{1}.
     """
     if len(text) > limits.max_chars:
         raise _fail(f"the answer is {len(text)} characters long; the limit is {limits.max_chars}",
@@ -115,8 +97,12 @@ def _normalise(text: str, limits: Limits) -> tuple[str, list[int]]:
     stripped = text.strip()
     if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
         text = text.replace("$", " ")  # math delimiters pasted from a document
+    spaced = text.translate(_SPACES)
+    if _PLAIN.match(spaced):
+        return spaced, range(len(text) + 1)
     out: list[str] = []
     where: list[int] = []
+    script = ""  # the kind of script group open, "^" or "_"
     for i, c in enumerate(text):
         if c == "\x00":
             raise _fail("the answer contains a NUL byte", text, i)
@@ -128,19 +114,34 @@ def _normalise(text: str, limits: Limits) -> tuple[str, list[int]]:
             c = " "
         elif category == "Cc":
             raise _fail(f"the answer contains a control character U+{ord(c):04X}", text, i)
-        if c in _GREEK_LETTERS:
+        kind, mark = _SCRIPTS.get(c, ("", ""))
+        if script and kind != script:
+            out.append("}")
+            where.append(i)
+            script = ""
+        if kind:
+            rep = mark if script else f"{kind}{{{mark}"
+            script = kind
+        elif c in _GREEK_LETTERS:
             name = _GREEK_LETTERS[c]
-            rep = name if out and out[-1] == "_" else f" {name} "
+            glued = i + 1 < len(text) and (text[i + 1] in "_'′" or text[i + 1].isdigit() or text[i + 1] in _SCRIPTS)
+            rep = (name if out and out[-1].endswith("_") else f" {name}") + ("" if glued else " ")
         else:
             rep = _UNICODE.get(c, c)
         if len(rep) == 1 and ord(rep) > 127:
             raise _fail(f"unexpected character {c!r}", text, i)
         out.append(rep)
         where.extend([i] * len(rep))
+    if script:
+        out.append("}")
+        where.append(len(text))
     where.append(len(text))
     return "".join(out), where
 
 
+_OPS = frozenset("+-*/(){},'|")
+_BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
+_LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
@@ -153,36 +154,44 @@ class _Tokenizer:
         self.limits = limits
         self.s, self.where = _normalise(original, limits)
         self.open_brackets = 0
+        self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
+        self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
 
     def error(self, message: str, i: int) -> AnswerParseError:
         return _fail(message, self.original, self.where[min(i, len(self.s))])
 
     def tokens(self) -> list[Token]:
-        s, i, out = self.s, 0, []
-        while i < len(s):
+        s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
+        skip, bare = self.skip, self.bare
+        while i < n:
             c = s[i]
             if c == " ":
                 i += 1
-            elif c.isdigit() or (c == "." and i + 1 < len(s) and s[i + 1].isdigit()):
+            elif (skip or bare) and i in skip:
+                i = skip[i]
+            elif c in _OPS and not (c == "*" and s.startswith("**", i)):
+                out.append(Token("op", c, where[i], where[i + 1]))
+                i += 1
+            elif bare and i in bare:
+                out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
+                i += 1
+            elif c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
                 tok, i = self.number(i)
                 out.append(tok)
             elif c.isascii() and c.isalpha():
                 m = _WORD.match(s, i)
-                name, j = self.subscripts(m.group(), m.end())
-                out.append(self.tok("name", name, i, j))
-                i = j
+                i = self.word(m.group(), i, m.end(), out)
             elif c == "\\":
                 i = self.command(i, out)
-            elif s.startswith("**", i):
-                out.append(self.tok("op", "^", i, i + 2))
-                i += 2
-            elif c in "+-*/^(){},'|" or (c == "]" and self.open_brackets):
-                self.open_brackets -= c == "]"
+            elif c == "^" or c == "*":
+                i = self.power(i, out)
+            elif c == "]" and self.open_brackets:
+                self.open_brackets -= 1
                 out.append(self.tok("op", c, i, i + 1))
                 i += 1
             else:
                 raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
-        out.append(self.tok("end", None, len(s), len(s)))
+        out.append(self.tok("end", None, n, n))
         return out
 
     def tok(self, kind, value, i, j, alts=()) -> Token:
@@ -206,6 +215,62 @@ class _Tokenizer:
         else:
             den *= 10 ** -power
         return self.tok("num", (num, den), i, end), end
+
+    def word(self, word: str, i: int, j: int, out: list[Token]) -> int:
+        """A name with its subscripts; `log_{...}` with a base that is not a plain name."""
+        s = self.s
+        if word == "log" and s.startswith("_{", j):
+            close = self.group_end(j + 1)
+            if close is not None and not re.fullmatch(r"[A-Za-z0-9 ]*", s[j + 2:close]):
+                out.append(self.tok("cmd", "logbase", i, j + 1))
+                return j + 1
+        name, k = self.subscripts(word, j)
+        out.append(self.tok("name", name, i, k))
+        return k
+
+    def group_end(self, j: int) -> int | None:
+        """The index of the brace closing the group opened at `j`, or None."""
+        depth = 0
+        for k in range(j, len(self.s)):
+            depth += {"{": 1, "}": -1}.get(self.s[k], 0)
+            if depth == 0:
+                return k
+        return None
+
+    def script_end(self, j: int) -> int:
+        """Where a TeX script argument starting at `j` ends: a group, a command or one character."""
+        s = self.s
+        while j < len(s) and s[j] == " ":
+            j += 1
+        if j < len(s) and s[j] == "{":
+            close = self.group_end(j)
+            return len(s) if close is None else close + 1
+        if j < len(s) and s[j] == "\\":
+            m = _WORD.match(s, j + 1)
+            return m.end() if m else j + 2
+        if j < len(s) and s[j] in "-+":  # x^-1, as students type it
+            return self.script_end(j + 1)
+        return min(j + 1, len(s))
+
+    def power(self, i: int, out: list[Token]) -> int:
+        """`^` or `**`: primes written as a power (f^{\\prime}), and a subscript written after the
+        power (x^2_i, \\sigma^2_i) moved onto the name."""
+        s = self.s
+        j = i + (2 if s.startswith("**", i) else 1)
+        end = self.script_end(j)
+        inner = s[j:end].strip().strip("{}")
+        if re.fullmatch(r"(\s*(\\prime|')\s*)+", inner):
+            for _ in range(inner.count("\\prime") + inner.count("'")):
+                out.append(self.tok("op", "'", i, end))
+            return end
+        if s[i] == "^" and end < len(s) and s[end] == "_" and out and out[-1].kind == "name" \
+                and out[-1].end == self.where[i]:
+            name, k = self.subscripts(out[-1].value, end)
+            last = out[-1]
+            out[-1] = Token("name", name, last.pos, last.end, last.alts)
+            self.skip[end] = k
+        out.append(self.tok("op", "^", i, j))
+        return j
 
     def subscripts(self, name: str, j: int) -> tuple[str, int]:
         """Glue `_i`, `_{i}`, `_{\\text{true}}` onto a name: y_{pred} -> y_pred."""
@@ -238,7 +303,7 @@ class _Tokenizer:
             j += 1
         if j < len(s) and s[j] == "{":
             close = s.find("}", j)
-            inner = s[j + 1:close].strip() if close > 0 else ""
+            inner = s[j + 1:close].replace("\\_", "_").strip() if close > 0 else ""
             if not re.fullmatch(r"\\?[A-Za-z][A-Za-z0-9_ ]*", inner):
                 raise self.error("expected a name in braces", j)
             inner = inner.lstrip("\\").replace(" ", "")
@@ -250,6 +315,23 @@ class _Tokenizer:
             if m and m.group() in _LATEX_NAMES:
                 return _LATEX_NAMES[m.group()], m.end()
         raise self.error("expected a name", j)
+
+    def bare_arguments(self, j: int) -> None:
+        """As TeX reads \\frac: an argument without braces is one digit, letter or command
+        (\\frac94\\pi is 9π/4, \\frac12y is y/2)."""
+        s = self.s
+        for _ in range(2):
+            while j < len(s) and s[j] == " ":
+                j += 1
+            if j >= len(s):
+                return
+            if s[j] in "{\\":
+                j = self.script_end(j)
+            elif s[j].isascii() and s[j].isalnum():
+                self.bare.add(j)
+                j += 1
+            else:
+                return
 
     def command(self, i: int, out: list[Token]) -> int:
         s = self.s
@@ -286,8 +368,10 @@ class _Tokenizer:
             out.append(self.tok("op", "|", i, j))
         elif cmd in _LATEX_SPACES:
             pass
-        elif cmd in ("frac", "dfrac", "tfrac", "sqrt"):
+        elif cmd in ("frac", "dfrac", "tfrac", "cfrac", "sqrt"):
             out.append(self.tok("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j))
+            if cmd != "sqrt":
+                self.bare_arguments(j)
             k = j
             while k < len(s) and s[k] == " ":
                 k += 1
@@ -296,9 +380,7 @@ class _Tokenizer:
                 self.open_brackets += 1
                 return k + 1
         elif cmd in _LATEX_NAMES or cmd in _LATEX_FUNCTIONS or cmd == "top":
-            name, k = self.subscripts(_LATEX_NAMES.get(cmd, cmd), j)
-            out.append(self.tok("name", name, i, k))
-            return k
+            return self.word(_LATEX_NAMES.get(cmd, cmd), i, j, out)
         elif cmd in _LATEX_WRAPPERS:
             word, k = self.braced_word(j)
             name, k = self.subscripts(word, k)
@@ -326,15 +408,21 @@ class _Parser:
     def __init__(self, text, tokens, builder, variables, functions, limits):
         self.text, self.b = text, builder
         self.variables, self.functions, self.limits = variables, functions, limits
-        self.toks = [t for tok in tokens for t in self.split_juxtaposed(tok)]
+        self.toks = []
+        for tok in tokens:
+            if tok.kind == "name" and len(tok.value) > 1:
+                self.toks.extend(self.split_juxtaposed(tok))
+            else:
+                self.toks.append(tok)
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
         self.nodes = 0
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
-        """An undeclared run of letters that are each declared (or the builder's one-letter
-        names, such as T for transpose) is their product: TkM, A^TA."""
+        """An undeclared run of letters made of declared one-letter names (or the builder's,
+        such as T for transpose) and built-in function names is their product: TkM, A^TA,
+        TkMlogM. A letter whose other case is declared counts as that one (see `letter`)."""
         word = tok.value
         if tok.kind != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
@@ -342,11 +430,22 @@ class _Parser:
         if word in known or word in BUILTIN_FUNCTIONS or word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
             return [tok]
         letters = self.variables | set(getattr(self.b, "letters", ()))
-        if not all(c in letters for c in word):
+        pieces = _segment(word, letters, self.variables)
+        if pieces is None:
             return [tok]
-        return [Token("name", c, tok.pos + k, tok.pos + k + 1) for k, c in enumerate(word)]
+        out, k = [], 0
+        for piece in pieces:
+            out.append(Token("name", piece, tok.pos + k, tok.pos + k + len(piece)))
+            k += len(piece)
+        return out
 
     # -- helpers
+    def note(self, message: str) -> None:
+        """Tell the answer type how something was read (it may say so in the feedback)."""
+        notes = getattr(self.b, "notes", None)
+        if notes is not None and message not in notes:
+            notes.append(message)
+
     def peek(self) -> Token:
         return self.toks[self.i]
 
@@ -382,11 +481,13 @@ class _Parser:
         return tok.kind == "op" and (tok.value in "({" or (tok.value == "|" and not self.abs_depth))
 
     def lbp(self, tok: Token) -> int:
-        if tok.kind == "op":
-            bp = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}.get(tok.value)
+        kind = tok.kind
+        if kind == "op":
+            bp = _BINDING.get(tok.value)
             if bp is not None:
                 return bp
-        return self.IMPLICIT if self.starts_operand(tok) else 0
+            return self.IMPLICIT if tok.value in "({" or (tok.value == "|" and not self.abs_depth) else 0
+        return self.IMPLICIT if kind in ("num", "name", "cmd") else 0
 
     # -- grammar
     def parse(self):
@@ -439,6 +540,8 @@ class _Parser:
         if tok.kind == "name":
             return self.name(tok)
         if tok.kind == "cmd":
+            if tok.value == "logbase":
+                return self.call(tok, "log", 0, declared=False, base=self.argument(tok))
             return self.frac(tok) if tok.value == "frac" else self.sqrt(tok)
         if tok.kind == "op":
             if tok.value == "-":
@@ -486,7 +589,8 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        candidates = (tok.value, *tok.alts)
+        candidates = (tok.value, *tok.alts, *_spellings(tok.value)) if tok.value[-1].isdigit() else \
+            (tok.value, *tok.alts)
         primes = 0
         while self.peek().kind == "op" and self.peek().value == "'" and primes < 4:
             if not any(c in self.functions for c in candidates):
@@ -507,9 +611,16 @@ class _Parser:
         spelling = tok.value if tok.value in BUILTIN_FUNCTIONS else tok.value.lower()
         if spelling in BUILTIN_FUNCTIONS or spelling in self.b.extra_functions:
             return self.call(tok, spelling, 0, declared=False)
-        base = re.fullmatch(r"log_(\d+|[A-Za-z]\w*)", tok.value)
+        base = _LOG_BASE.fullmatch(tok.value) if tok.value.startswith("log_") else None
         if base:
-            return self.call(tok, "log", 0, declared=False, base=base.group(1))
+            b = base.group(1)
+            node = self.build(tok, "number", int(b), 1) if b.isdigit() else \
+                self.name(Token("name", b, tok.pos, tok.end))
+            return self.call(tok, "log", 0, declared=False, base=node)
+        folded = tok.value.swapcase()
+        if len(tok.value) == 1 and folded in self.variables:
+            self.note(f"{tok.value} was read as {folded}")
+            return self.build(tok, "symbol", folded)
         if tok.value.lower() in _NOT_FINITE:
             raise self.error(f"{tok.value!r} is not a finite number", tok)
         raise self.error(f"unknown name {tok.value!r}; {self.allowed_names()}", tok)
@@ -529,10 +640,44 @@ class _Parser:
         parts.append("constants: e, pi")
         return "allowed names are " + "; ".join(parts)
 
-    def call(self, tok: Token, name: str, primes: int, *, declared: bool, base: str | None = None):
+    def is_function(self, tok: Token) -> bool:
+        if tok.kind == "cmd" and tok.value == "logbase":
+            return True
+        if tok.kind != "name" or tok.value in self.variables:
+            return False
+        v = tok.value
+        return v in self.functions or v in BUILTIN_FUNCTIONS or v.lower() in BUILTIN_FUNCTIONS \
+            or v in self.b.extra_functions or v.startswith("log_")
+
+    def juxtaposed_argument(self):
+        """The argument of a function written without parentheses: the product of the factors
+        side by side that follow, up to the next function, as LaTeX parsers read it
+        (\\sin 2x is sin(2x), \\ln xy is ln(xy), \\sin x \\cos x is sin(x) cos(x))."""
+        arg = self.expr(self.IMPLICIT)
+        while True:
+            nxt = self.peek()
+            if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt.kind == "op" and nxt.value == "|"):
+                return arg
+            if nxt.kind == "num" and self.toks[self.i - 1].kind == "num":
+                raise self.error("two numbers in a row: put an operator between them", nxt)
+            arg = self.build(nxt, "mul", arg, self.expr(self.IMPLICIT))
+
+    def inverse_power(self) -> bool:
+        """True (and the tokens consumed) when `^-1`, `^{-1}` or `^(-1)` follows."""
+        t = self.toks[self.i:self.i + 5]
+        values = [x.value if x.kind != "num" else x.value == (1, 1) for x in t]
+        for pattern in (["^", "-", True], ["^", "{", "-", True, "}"], ["^", "(", "-", True, ")"]):
+            if values[:len(pattern)] == pattern:
+                self.i += len(pattern)
+                return True
+        return False
+
+    def call(self, tok: Token, name: str, primes: int, *, declared: bool, base=None):
         power = None
         nxt = self.peek()
-        if nxt.kind == "op" and nxt.value == "^":
+        if not declared and name in _INVERSES and self.inverse_power():
+            name = _INVERSES[name]  # sin^{-1} x is arcsin x
+        elif nxt.kind == "op" and nxt.value == "^":
             self.i += 1
             power = self.expr(29)
         nxt = self.peek()
@@ -548,7 +693,7 @@ class _Parser:
             self.expect(")" if nxt.value == "(" else "}", nxt)
             self.abs_depth = saved
         elif self.starts_operand(nxt):
-            args = [self.expr(self.IMPLICIT)]
+            args = [self.juxtaposed_argument()]
         else:
             raise self.error(f"{name!r} is a function: give it an argument, e.g. {name}(x)", nxt)
         if declared:
@@ -558,8 +703,7 @@ class _Parser:
         else:
             canonical, arity = BUILTIN_FUNCTIONS.get(name, (name, (1,)))
             if base is not None:
-                args.append(self.name(Token("name", base, tok.pos, tok.end)) if not base.isdigit()
-                            else self.build(tok, "number", int(base), 1))
+                args.append(base)
             if arity is not None and len(args) not in arity:
                 raise self.error(f"{name} takes {' or '.join(map(str, arity))} argument(s), "
                                  f"not {len(args)}", tok)
@@ -567,6 +711,42 @@ class _Parser:
                 raise self.error(f"{name} needs at least one argument", tok)
             node = self.build(tok, "call", canonical, args)
         return node if power is None else self.build(tok, "pow", node, power)
+
+
+_INVERSES = {f: f"a{f}" for f in "sin cos tan sinh cosh tanh".split()}
+_FUNCTION_WORDS = sorted((f for f in BUILTIN_FUNCTIONS if len(f) > 1), key=len, reverse=True)
+
+
+def _spellings(name: str) -> tuple[str, ...]:
+    """Other spellings of a name with digits: mu_0 for mu0 and mu0 for mu_0."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    if not m:
+        return ()
+    return (f"{m.group(1)}{m.group(2)}", f"{m.group(1)}_{m.group(2)}")
+
+
+def _segment(word: str, letters: frozenset | set, variables: frozenset) -> list[str] | None:
+    """`word` split into one-letter names and built-in function names (each followed by
+    something), or None; a letter is preferred to a function name where both fit."""
+    n = len(word)
+    step: list[int | None] = [None] * n + [0]  # length of the first piece of word[i:]
+    for i in range(n - 1, -1, -1):
+        c = word[i]
+        if step[i + 1] is not None and (c in letters or (c.swapcase() in variables and c not in letters)):
+            step[i] = 1
+            continue
+        for f in _FUNCTION_WORDS:
+            j = i + len(f)
+            if j < n and word.startswith(f, i) and step[j] is not None:
+                step[i] = len(f)
+                break
+    if step[0] is None:
+        return None
+    pieces, i = [], 0
+    while i < n:
+        pieces.append(word[i:i + step[i]])
+        i += step[i]
+    return pieces
 
 
 def describe(tok: Token) -> str:
@@ -587,113 +767,33 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     return _Parser(text, tokens, builder, frozenset(variables), frozenset(functions), limits).parse()
 
 
-_DUMMY = sympy.Symbol("_t", real=True)  # student names cannot start with "_"
-
-
-def _rational_digits(q: sympy.Rational) -> float:
-    import math
-
-    return max(math.log10(abs(int(q.p)) or 1), math.log10(int(q.q)))
-
-
-class SympyBuilder:
-    """Builds SymPy expressions for the parser, refusing sizes beyond `limits` first."""
-
-    extra_functions: frozenset[str] = frozenset()
-    extra_names: tuple[str, ...] = ()
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-
-    def number(self, num: int, den: int):
-        return sympy.Rational(num, den)
-
-    def symbol(self, name: str):
-        return sympy.Symbol(name, real=True)
-
-    def special(self, name: str):
-        return None
-
-    def constant(self, name: str):
-        return sympy.E if name == "e" else sympy.pi
-
-    def add(self, a, b):
-        return a + b
-
-    def sub(self, a, b):
-        return a - b
-
-    def mul(self, a, b):
-        return a * b
-
-    def neg(self, a):
-        return -a
-
-    def div(self, a, b):
-        if b.is_zero:
-            raise BuildError("division by zero")
-        return a / b
-
-    def pow(self, base, exponent):
-        if exponent.is_Rational:
-            if abs(exponent) > self.limits.max_exponent:
-                raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            if base.is_Rational:
-                if base.is_zero and exponent.is_negative:
-                    raise BuildError("division by zero")
-                digits = float(abs(exponent)) * _rational_digits(base)
-                if digits > self.limits.max_result_digits:
-                    raise BuildError("this power is too large to compute")
-        return base**exponent
-
-    def root(self, arg, index):
-        if not (index.is_Integer and 2 <= index <= self.limits.max_exponent):
-            raise BuildError("the index of a root must be a whole number of 2 or more")
-        return self.pow(arg, sympy.Rational(1, index))
-
-    def prime(self, node):
-        raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
-
-    def call(self, name: str, args: list):
-        if name in _SYMPY_CALLS:
-            return _SYMPY_CALLS[name](*args)
-        raise BuildError(f"unknown function {name!r}")
-
-    def apply(self, name: str, arg, order: int):
-        f = sympy.Function(name)
-        if order == 0:
-            return f(arg)
-        if arg.is_Symbol:
-            return sympy.Derivative(f(arg), (arg, order))
-        return sympy.Subs(sympy.Derivative(f(_DUMMY), (_DUMMY, order)), _DUMMY, arg)
-
-
-_SYMPY_CALLS = {
-    "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs,
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "sec": sympy.sec, "csc": sympy.csc, "cot": sympy.cot,
-    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-    "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh,
-    "log": lambda x, base=None: sympy.log(x) if base is None else sympy.log(x) / sympy.log(base),
-    "log10": lambda x: sympy.log(x) / sympy.log(10),
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "relu": lambda x: sympy.Max(0, x),
-    "max": sympy.Max, "min": sympy.Min,
-}
+def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
+               limits: Limits | None = None, notes: list | None = None) -> tuple:
+    """Read a student's expression into a light tree (see `tree`); raises AnswerParseError.
+    `notes` receives how ambiguous names were read ("K was read as k")."""
+    limits = limits or DEFAULT_LIMITS
+    builder = TreeBuilder(limits)
+    if notes is not None:
+        builder.notes = notes
+    return parse_with(text, builder, variables=variables, functions=functions, limits=limits)
 
 
 def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
-          limits: Limits | None = None) -> sympy.Expr:
+          limits: Limits | None = None):
     """Read a student's expression into SymPy; raises AnswerParseError (with a position)."""
-    limits = limits or DEFAULT_LIMITS
-    return parse_with(text, SympyBuilder(limits), variables=variables, functions=functions,
-                      limits=limits)
+    from grader.answers.symbolic import to_sympy
+
+    tree = parse_tree(text, variables=variables, functions=functions, limits=limits)
+    try:
+        return to_sympy(tree)
+    except BuildError as exc:
+        raise AnswerParseError(str(exc), text, None) from None
 
 
-def parse_number(text: str, limits: Limits | None = None) -> sympy.Expr:
+def parse_number(text: str, limits: Limits | None = None):
     """Read a closed-form real constant (`sqrt(2)/2`, `-5/3`, `1e-3`, `\\frac{1}{2}`), exactly."""
+    import sympy
+
     value = parse(text, limits=limits)
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         raise AnswerParseError("the answer is not a finite number", text, None)
@@ -707,52 +807,10 @@ def parse_number(text: str, limits: Limits | None = None) -> sympy.Expr:
     return value
 
 
-def _derivative_parts(expr) -> tuple[str, int, Any]:
-    """(function name, order, argument) of f'(u) as the parser builds it."""
-    if isinstance(expr, sympy.Subs):
-        deriv = expr.expr
-        return deriv.expr.func.__name__, deriv.derivative_count, expr.point[0]
-    return expr.expr.func.__name__, expr.derivative_count, expr.variables[0]
+def __getattr__(name: str):
+    """SymPy printers, loaded with SymPy on first use."""
+    if name in ("to_text", "to_latex", "SympyBuilder"):
+        from grader.answers import symbolic
 
-
-class _TextPrinter(StrPrinter):
-    def _print_Derivative(self, expr):
-        name, order, arg = _derivative_parts(expr)
-        return f"{name}{chr(39) * order}({self._print(arg)})"
-
-    _print_Subs = _print_Derivative
-
-    def _print_Exp1(self, expr):
-        return "e"
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr):
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_Min(self, expr):
-        return f"min({', '.join(self._print(a) for a in expr.args)})"
-
-
-class _LatexWriter(LatexPrinter):
-    def _print_Symbol(self, expr, style="plain"):
-        head, _, rest = expr.name.partition("_")
-        tex = f"\\{head}" if head in _LATEX_NAMES else head
-        return f"{tex}_{{{rest}}}" if rest else tex
-
-    def _print_Derivative(self, expr):
-        name, order, arg = _derivative_parts(expr)
-        return f"{self._print_Symbol(sympy.Symbol(name))}{chr(39) * order}\\left({self._print(arg)}\\right)"
-
-    _print_Subs = _print_Derivative
-
-
-def to_text(expr) -> str:
-    """An expression in the ASCII notation students type (parses back to an equal expression)."""
-    return _TextPrinter().doprint(expr)
-
-
-def to_latex(expr) -> str:
-    """An expression in LaTeX that the parser reads back."""
-    return _LatexWriter().doprint(expr)
+        return getattr(symbolic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

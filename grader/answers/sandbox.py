@@ -1,13 +1,18 @@
 """Grading under a time and memory budget, in a reusable forked worker process.
 
-The worker is forked once per process and reused for every answer; an answer that runs past
-its time budget (even inside C code) gets the worker killed and a fresh one forked for the next
-answer. The worker caps its own address space, so an answer that would exhaust memory fails
-there with MemoryError instead of taking the machine down. Plain `os.fork` is used (not
-`multiprocessing`), so this also works inside daemonic pool workers.
+The worker is forked once per process and reused for every answer; answers travel in batches
+(one request, one reply per answer as soon as it is graded), so a class's answers cost one
+round trip, not one each, while every answer keeps its own time budget: an answer that runs
+past it (even inside C code) gets the worker killed, and the rest of the batch goes to a fresh
+one. Before a batch's clock starts the worker imports what its answer types need (SymPy for
+big-O), so a first answer is not charged for loading libraries. The worker caps its own
+address space, so an answer that would exhaust memory fails there with MemoryError instead of
+taking the machine down. Plain `os.fork` is used (not `multiprocessing`), so this also works
+inside daemonic pool workers.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import resource
@@ -22,6 +27,7 @@ from grader.errors import AnswerParseError, GraderError
 
 DEFAULT_SECONDS = 2.0
 DEFAULT_MEMORY = 1 << 30
+READY_SECONDS = 120.0  # for the worker to import what a batch needs (never the answers' time)
 _HEADER = struct.Struct("!Q")
 
 
@@ -65,8 +71,24 @@ def _die_with_parent() -> None:
         pass
 
 
+def _grade_one(atype, raw, ref) -> tuple:
+    try:
+        return ("ok", atype.grade(raw, ref))
+    except MemoryError:
+        return ("ok", Outcome.manual("Grading this answer needed more memory than its budget; "
+                                     "left for a person to check."))
+    except AnswerParseError as exc:
+        return ("parse", (exc.message, exc.text, exc.position))
+    except GraderError as exc:
+        return ("error", str(exc))
+    except Exception as exc:  # a bug while grading must not kill the batch
+        return ("ok", Outcome.manual(f"Could not grade this answer ({type(exc).__name__}); "
+                                     "left for a person to check."))
+
+
 def _serve(requests: int, replies: int, memory: int) -> None:
-    """The worker loop: read (answer type, raw, reference), reply with an outcome or an error."""
+    """The worker loop: read a batch of (answer type, raw, reference), import what the types
+    need, say it is ready, then reply with an outcome or an error per answer."""
     _die_with_parent()
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -75,20 +97,12 @@ def _serve(requests: int, replies: int, memory: int) -> None:
             request = _read_exact(requests, _HEADER.unpack(_read_exact(requests, _HEADER.size))[0])
         except EOFError:
             return
-        try:
-            atype, raw, ref = pickle.loads(request)
-            reply = ("ok", atype.grade(raw, ref))
-        except MemoryError:
-            reply = ("ok", Outcome.manual("Grading this answer needed more memory than its budget; "
-                                          "left for a person to check."))
-        except AnswerParseError as exc:
-            reply = ("parse", (exc.message, exc.text, exc.position))
-        except GraderError as exc:
-            reply = ("error", str(exc))
-        except Exception as exc:  # a bug while grading must not kill the batch
-            reply = ("ok", Outcome.manual(f"Could not grade this answer ({type(exc).__name__}); "
-                                          "left for a person to check."))
-        _write(replies, reply)
+        batch = pickle.loads(request)
+        for module in sorted({m for atype, _, _ in batch for m in getattr(atype, "needs", ())}):
+            importlib.import_module(module)
+        _write(replies, ("ready", None))
+        for atype, raw, ref in batch:
+            _write(replies, _grade_one(atype, raw, ref))
 
 
 class _Worker:
@@ -147,6 +161,56 @@ def _retire() -> None:
         _worker = None
 
 
+def _unpack(reply: tuple):
+    kind, value = reply
+    if kind == "parse":
+        return AnswerParseError(*value)
+    if kind == "error":
+        return GraderError(value)
+    return value
+
+
+def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
+                       memory: int = DEFAULT_MEMORY) -> list:
+    """`answer_type.grade(raw, reference)` for each (answer_type, raw, reference) in `items`,
+    each within `seconds` and `memory` bytes, in one round trip to the worker.
+
+    Returns, in order, an Outcome per item, or the AnswerParseError / GraderError that a
+    reference raised. Past the time budget, or when the worker dies, an item is `manual` with
+    a message, and the items after it go to a fresh worker.
+    """
+    results: list = []
+    with _lock:
+        while len(results) < len(items):
+            pending = items[len(results):]
+            worker = _current(memory)
+            try:
+                _write(worker.requests, pending)
+                ready, _, _ = select.select([worker.replies], [], [], READY_SECONDS)
+                if not ready or _read(worker.replies)[0] != "ready":
+                    raise EOFError
+            except (EOFError, OSError):
+                _retire()
+                results.append(Outcome.manual("Grading this answer failed (its grader could not "
+                                              "start); left for a person to check."))
+                continue
+            for _ in pending:
+                try:
+                    ready, _, _ = select.select([worker.replies], [], [], seconds)
+                    if not ready:
+                        _retire()
+                        results.append(Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "
+                                                      "left for a person to check."))
+                        break
+                    results.append(_unpack(_read(worker.replies)))
+                except (EOFError, OSError):
+                    _retire()
+                    results.append(Outcome.manual("Grading this answer failed (it may have needed more "
+                                                  "memory than its budget); left for a person to check."))
+                    break
+    return results
+
+
 def guarded_grade(answer_type, raw: Any, reference: Any, *, seconds: float = DEFAULT_SECONDS,
                   memory: int = DEFAULT_MEMORY) -> Outcome:
     """`answer_type.grade(raw, reference)` within `seconds` and `memory` bytes.
@@ -154,25 +218,10 @@ def guarded_grade(answer_type, raw: Any, reference: Any, *, seconds: float = DEF
     Past the time budget, or when the worker dies, the verdict is `manual` with a message.
     Errors in the reference (GraderError) are raised here as in a direct call.
     """
-    with _lock:
-        worker = _current(memory)
-        try:
-            _write(worker.requests, (answer_type, raw, reference))
-            ready, _, _ = select.select([worker.replies], [], [], seconds)
-            if not ready:
-                _retire()
-                return Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "
-                                      "left for a person to check.")
-            kind, value = _read(worker.replies)
-        except (EOFError, OSError):
-            _retire()
-            return Outcome.manual("Grading this answer failed (it may have needed more memory "
-                                  "than its budget); left for a person to check.")
-    if kind == "parse":
-        raise AnswerParseError(*value)
-    if kind == "error":
-        raise GraderError(value)
-    return value
+    (result,) = guarded_grade_many([(answer_type, raw, reference)], seconds=seconds, memory=memory)
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def grade(answer_type, raw: Any, reference: Any, **budget) -> Outcome:
@@ -180,3 +229,19 @@ def grade(answer_type, raw: Any, reference: Any, **budget) -> Outcome:
     if answer_type.budgeted(raw):
         return guarded_grade(answer_type, raw, reference, **budget)
     return answer_type.grade(raw, reference)
+
+
+def grade_many(items: list, **budget) -> list:
+    """`grade` for each (answer_type, raw, reference): the sandboxed ones in one batch. Returns an
+    Outcome per item, or the exception its reference raised."""
+    out: list = [None] * len(items)
+    boxed = [i for i, (atype, raw, _) in enumerate(items) if atype.budgeted(raw)]
+    for i, result in zip(boxed, guarded_grade_many([items[i] for i in boxed], **budget)):
+        out[i] = result
+    for i, (atype, raw, ref) in enumerate(items):
+        if out[i] is None:
+            try:
+                out[i] = atype.grade(raw, ref)
+            except (AnswerParseError, GraderError) as exc:
+                out[i] = exc
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from grader.text import json_dumps
+from grader.text import json_dumps, one_line
 
 VERDICT_STYLE = {"correct": "green", "partial": "yellow", "incorrect": "red", "invalid": "magenta",
                  "unanswered": "dim", "manual": "cyan"}
@@ -26,9 +26,11 @@ def result_tables(result: dict):
         table.add_column("points", justify="right")
         table.add_column("feedback", overflow="fold")
         for part in res["parts"]:
-            table.add_row(Text(visible(part["id"])),
-                          Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], "")),
-                          f"{part['score']} / {part['max_score']}", Text(visible(part["feedback"], keep="\n")))
+            verdict = Text(part["verdict"], style=VERDICT_STYLE.get(part["verdict"], ""))
+            if part.get("read_as"):
+                verdict.append(f"\nread as {one_line(part['read_as']['text'])}", style="dim")
+            table.add_row(Text(visible(part["id"])), verdict, f"{part['score']} / {part['max_score']}",
+                          Text(visible(part["feedback"], keep="\n")))
         yield table
 
 

@@ -7,12 +7,14 @@ from typing import Any
 import click
 
 from grader.errors import AnswerParseError, GraderError
+from grader.text import visible
 
 # batch-line field -> rule option of the answer types
 _FIELDS = {"vars": "variables", "funcs": "functions", "assume": "assume", "shapes": "shapes",
            "scalars": "scalars"}
 _METADATA = {"type", "reference", "answer", "expected", "source", "id", "note", "comment"}
 MAX_LINE = 1 << 20
+BATCH = 256  # lines graded per round trip to the sandbox
 
 
 def _build(type_name: Any, options: dict):
@@ -29,17 +31,22 @@ def _build(type_name: Any, options: dict):
         raise GraderError(f"bad option for answer type {type_name!r}: {exc}") from None
 
 
-def _grade(atype, answer: Any, reference: Any) -> dict:
-    from grader.answers.sandbox import grade
-
-    try:
-        outcome = grade(atype, answer, reference)
-    except AnswerParseError as exc:
-        raise GraderError(f"the reference cannot be read: {exc.feedback()}") from None
+def _result(outcome) -> dict:
+    """A graded answer as printed: an Outcome, or the error its reference raised."""
+    if isinstance(outcome, AnswerParseError):
+        raise GraderError(f"the reference cannot be read: {outcome.feedback()}")
+    if isinstance(outcome, GraderError):
+        raise outcome
     out = {"verdict": outcome.verdict, "score": outcome.score, "feedback": outcome.feedback}
     if outcome.read_as is not None:
         out["read_as"] = outcome.read_as
     return out
+
+
+def _grade(atype, answer: Any, reference: Any) -> dict:
+    from grader.answers.sandbox import grade_many
+
+    return _result(grade_many([(atype, answer, reference)])[0])
 
 
 def _shapes(pairs: tuple[str, ...]) -> dict:
@@ -53,36 +60,64 @@ def _shapes(pairs: tuple[str, ...]) -> dict:
     return shapes
 
 
-def _batch_line(number: int, line: bytes) -> dict:
-    """One line's result; a bad line is `invalid`, a failure of the engine `manual`, and
-    neither stops the lines after it."""
+def _batch_line(number: int, line: bytes) -> tuple:
+    """(answer type, answer, reference) of one batch line; GraderError when it is unusable."""
+    if len(line) > MAX_LINE:
+        raise GraderError(f"the line is longer than {MAX_LINE} bytes")
     try:
-        if len(line) > MAX_LINE:
-            raise GraderError(f"the line is longer than {MAX_LINE} bytes")
-        try:
-            row = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise GraderError(f"not a JSON object ({exc})") from None
-        if not isinstance(row, dict):
-            raise GraderError("not a JSON object")
-        missing = [k for k in ("type", "reference", "answer") if k not in row]
-        if missing:
-            raise GraderError(f"missing field(s) {', '.join(missing)}")
-        options = {}
-        for key, value in row.items():
-            if key in _METADATA:
+        row = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise GraderError(f"not a JSON object ({exc})") from None
+    if not isinstance(row, dict):
+        raise GraderError("not a JSON object")
+    missing = [k for k in ("type", "reference", "answer") if k not in row]
+    if missing:
+        raise GraderError(f"missing field(s) {', '.join(missing)}")
+    options = {}
+    for key, value in row.items():
+        if key in _METADATA:
+            continue
+        if key in _FIELDS and isinstance(value, list):
+            value = tuple(value)
+            if not value:
                 continue
-            if key in _FIELDS and isinstance(value, list):
-                value = tuple(value)
-                if not value:
-                    continue
-            options[_FIELDS.get(key, key)] = value
-        return _grade(_build(row["type"], options), row["answer"], row["reference"])
-    except GraderError as exc:
-        return {"verdict": "invalid", "score": 0.0, "feedback": f"line {number}: {exc}"}
-    except Exception as exc:  # noqa: BLE001 - one line never stops the batch
-        return {"verdict": "manual", "score": 0.0,
-                "feedback": f"line {number}: could not be graded automatically ({type(exc).__name__})"}
+        options[_FIELDS.get(key, key)] = value
+    return _build(row["type"], options), row["answer"], row["reference"]
+
+
+def _invalid(number: int, exc: GraderError) -> dict:
+    return {"verdict": "invalid", "score": 0.0, "feedback": f"line {number}: {exc}"}
+
+
+def _batch(lines, as_json: bool) -> None:
+    """Grade numbered lines in chunks, each chunk one round trip to the sandbox, in order."""
+    from grader.answers.sandbox import grade_many
+
+    chunk: list = []
+
+    def flush():
+        graded = iter(grade_many([item for _, item in chunk if not isinstance(item, GraderError)]))
+        for number, item in chunk:
+            try:
+                if isinstance(item, GraderError):
+                    raise item
+                result = _result(next(graded))
+            except GraderError as exc:
+                result = _invalid(number, exc)
+            except Exception as exc:  # noqa: BLE001 - one line never stops the batch
+                result = {"verdict": "manual", "score": 0.0,
+                          "feedback": f"line {number}: could not be graded automatically ({type(exc).__name__})"}
+            _emit(result, as_json, one_line=True)
+        chunk.clear()
+
+    for number, line in lines:
+        try:
+            chunk.append((number, _batch_line(number, line)))
+        except GraderError as exc:
+            chunk.append((number, exc))
+        if len(chunk) >= BATCH:
+            flush()
+    flush()
 
 
 def _lines(path: str):
@@ -112,9 +147,14 @@ def _emit(result: dict, as_json: bool, one_line: bool) -> None:
         click.echo(json_dumps(result))
         return
     feedback = visible(result["feedback"], keep="\n")
+    read = result.get("read_as")
     if one_line:
         feedback = " | ".join(part for part in feedback.splitlines() if part.strip())
+        if read:
+            feedback = f"(read as {visible(read['text'])}) {feedback}"
     click.echo(f"{result['verdict']}  {result['score']:g}  {feedback}".rstrip())
+    if read and not one_line:
+        click.echo(f"read as {visible(read['text'])}")
 
 
 @click.command("compare")
@@ -143,9 +183,7 @@ def compare_cmd(type_name, reference, answer, variables, functions, rtol, atol, 
     if batch:
         if type_name is not None:
             raise GraderError("give either --batch FILE or TYPE REFERENCE ANSWER, not both")
-        for number, line in _lines(batch):
-            if line.strip():
-                _emit(_batch_line(number, line), as_json, one_line=True)
+        _batch(((n, line) for n, line in _lines(batch) if line.strip()), as_json)
         return
     if answer is None:
         raise GraderError("give TYPE REFERENCE ANSWER (or --batch FILE.jsonl)")

@@ -1,0 +1,393 @@
+"""The light expression tree the parser builds: plain tuples, cheap to build, hash and pickle.
+
+Nodes: ("n", p, q, float) a number p/q; ("s", name); ("c", "e" | "pi"); ("+" | "-" | "*" | "/"
+| "^", a, b); ("neg", a); ("f", name, (args...)) a built-in function; ("d", name, order, arg) a
+declared function or its derivative of that order. Evaluation lives in `expressions`, SymPy
+conversion in `symbolic`; this module prints trees as the student sees them (`read_as`).
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from grader.answers.limits import BuildError, Limits
+
+GREEK = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "sigma tau upsilon phi chi psi omega"
+).split()
+GREEK_LETTERS = dict(zip(GREEK, "αβγδεζηθικλμνξοπρστυφχψω"))
+GREEK_LETTERS.update({n.capitalize(): c for n, c in zip(
+    "gamma delta theta lambda xi pi sigma upsilon phi psi omega".split(), "ΓΔΘΛΞΠΣΥΦΨΩ")})
+
+
+def number(p: int, q: int = 1) -> tuple:
+    try:
+        value = p / q
+    except OverflowError:
+        value = math.inf if p > 0 else -math.inf
+    return ("n", p, q, value)
+
+
+def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
+    """The exact value of a rational constant subtree (numbers, + - * /, integer powers), or None."""
+    op = node[0]
+    if op == "n":
+        return Fraction(node[1], node[2])
+    if op == "neg":
+        v = constant(node[1], limits)
+        return None if v is None else -v
+    if op in ("+", "-", "*", "/"):
+        a, b = constant(node[1], limits), constant(node[2], limits)
+        if a is None or b is None or (op == "/" and b == 0):
+            return None
+        return a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b
+    if op == "^":
+        a, b = constant(node[1], limits), constant(node[2], limits)
+        if a is None or b is None or b.denominator != 1 or (a == 0 and b < 0):
+            return None
+        if abs(b) > (limits.max_exponent if limits else 64) or \
+                abs(b) * _digits(a) > (limits.max_result_digits if limits else 300):
+            return None
+        return a ** int(b)
+    return None
+
+
+_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "neg": lambda a: -a}
+
+
+def _float_value(node: tuple, values: list) -> float:
+    """The double value of a power, quotient or function of constants with these values."""
+    import numpy as np
+
+    from grader.answers.expressions import evaluate
+
+    shallow = tuple(("n", 0, 1, np.float64(x)) for x in values)
+    probe = ("f", node[1], shallow) if node[0] == "f" else (node[0], *shallow)
+    with np.errstate(all="ignore"):
+        return float(evaluate(probe, {}, {}))
+
+
+def _digits(q: Fraction) -> float:
+    return max(math.log10(abs(q.numerator) or 1), math.log10(q.denominator))
+
+
+class TreeBuilder:
+    """Parser builder producing tuple trees, refusing sizes beyond `limits` first."""
+
+    extra_functions: frozenset[str] = frozenset()
+    extra_names: tuple[str, ...] = ()
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.values: dict[int, tuple] = {}  # id -> (node, float value) of the constant parts
+
+    def _fold(self, node: tuple, kids) -> tuple:
+        """Keep the value of a constant node; refuse one that has no finite real value."""
+        values = self.values
+        got = [values.get(id(k)) for k in kids]
+        if not all(g is not None and g[0] is k for g, k in zip(got, kids)):
+            return node
+        v = [g[1] for g in got]
+        op = node[0]
+        if op in _ARITHMETIC:
+            value = _ARITHMETIC[op](*v)
+        else:
+            value = (v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan) \
+                if op == "/" else _float_value(node, v)
+            if not math.isfinite(value) and all(math.isfinite(x) for x in v):
+                shown = to_unicode(node)
+                raise BuildError(f"the answer is not real-valued: {shown} has no real value" if math.isnan(value)
+                                 else f"{shown} is infinite or too large to compute with")
+        values[id(node)] = (node, value)
+        return node
+
+    def number(self, num: int, den: int):
+        node = number(num, den)
+        self.values[id(node)] = (node, node[3])
+        return node
+
+    def symbol(self, name: str):
+        return ("s", name)
+
+    def special(self, name: str):
+        return None
+
+    def constant(self, name: str):
+        node = ("c", name)
+        self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
+        return node
+
+    def add(self, a, b):
+        return self._fold(("+", a, b), (a, b))
+
+    def sub(self, a, b):
+        return self._fold(("-", a, b), (a, b))
+
+    def mul(self, a, b):
+        return self._fold(("*", a, b), (a, b))
+
+    def neg(self, a):
+        return self._fold(("neg", a), (a,))
+
+    def div(self, a, b):
+        if b[0] in ("n", "neg", "+", "-", "*", "/") and constant(b, self.limits) == 0:
+            raise BuildError("division by zero")
+        return self._fold(("/", a, b), (a, b))
+
+    def pow(self, base, exponent):
+        exp = constant(exponent, self.limits)
+        if exp is not None:
+            if abs(exp) > self.limits.max_exponent:
+                raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
+            value = constant(base, self.limits)
+            if value is not None:
+                if value == 0 and exp < 0:
+                    raise BuildError("division by zero")
+                if float(abs(exp)) * _digits(value) > self.limits.max_result_digits:
+                    raise BuildError("this power is too large to compute")
+        return self._fold(("^", base, exponent), (base, exponent))
+
+    def root(self, arg, index):
+        k = constant(index, self.limits)
+        if k is None or k.denominator != 1 or not 2 <= k <= self.limits.max_exponent:
+            raise BuildError("the index of a root must be a whole number of 2 or more")
+        return self.pow(arg, self.number(1, int(k)))
+
+    def prime(self, node):
+        raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
+
+    def call(self, name: str, args: list):
+        return self._fold(("f", name, tuple(args)), args)
+
+    def apply(self, name: str, arg, order: int):
+        return ("d", name, order, arg)
+
+
+def rebuild(node: tuple, b):
+    """Replay a tree through another builder (SymPy's, for the symbolic steps)."""
+    op = node[0]
+    if op == "n":
+        return b.number(node[1], node[2])
+    if op == "s":
+        return b.symbol(node[1])
+    if op == "c":
+        return b.constant(node[1])
+    if op == "neg":
+        return b.neg(rebuild(node[1], b))
+    if op == "f":
+        return b.call(node[1], [rebuild(a, b) for a in node[2]])
+    if op == "d":
+        return b.apply(node[1], rebuild(node[3], b), node[2])
+    x, y = rebuild(node[1], b), rebuild(node[2], b)
+    return {"+": b.add, "-": b.sub, "*": b.mul, "/": b.div, "^": b.pow}[op](x, y)
+
+
+def substitute(node: tuple, mapping: dict) -> tuple:
+    """The tree with each variable named in `mapping` replaced by its tree."""
+    op = node[0]
+    if op == "s":
+        return mapping.get(node[1], node)
+    if op in ("n", "c"):
+        return node
+    if op == "f":
+        return ("f", node[1], tuple(substitute(a, mapping) for a in node[2]))
+    if op == "d":
+        return ("d", node[1], node[2], substitute(node[3], mapping))
+    return (op, *(substitute(a, mapping) for a in node[1:]))
+
+
+def walk(node: tuple):
+    """Every node of the tree, parents first."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        op = n[0]
+        if op in ("+", "-", "*", "/", "^"):
+            stack += (n[2], n[1])
+        elif op == "neg":
+            stack.append(n[1])
+        elif op == "f":
+            stack += reversed(n[2])
+        elif op == "d":
+            stack.append(n[3])
+
+
+def symbols(node: tuple) -> set[str]:
+    return {n[1] for n in walk(node) if n[0] == "s"}
+
+
+def applied(node: tuple) -> set[str]:
+    """Names of the declared functions the tree applies."""
+    return {n[1] for n in walk(node) if n[0] == "d"}
+
+
+# ---------------------------------------------------------------- printing (read_as)
+_PREC = {"+": 1, "-": 1, "neg": 2, "*": 3, "/": 3, "^": 5}
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_FUNC_TEXT = {"log": "ln", "log10": "lg"}
+_FUNC_LATEX = {"exp": "\\exp", "log": "\\ln", "log10": "\\lg", "sin": "\\sin", "cos": "\\cos",
+               "tan": "\\tan", "sec": "\\sec", "csc": "\\csc", "cot": "\\cot", "asin": "\\arcsin",
+               "acos": "\\arccos", "atan": "\\arctan", "sinh": "\\sinh", "cosh": "\\cosh",
+               "tanh": "\\tanh", "max": "\\max", "min": "\\min"}
+
+
+def _prec(node) -> int:
+    if node[0] == "n" and (node[1] < 0 or node[2] != 1 and not decimal(node)):
+        return 3  # a fraction prints as p/q
+    return _PREC.get(node[0], 9)
+
+
+def decimal(node) -> str | None:
+    """p/q as a terminating decimal when q is a power of ten (as the student typed it)."""
+    p, q = node[1], node[2]
+    k = len(str(q)) - 1
+    if q != 10 ** k:
+        return None
+    if k == 0:
+        return str(p)
+    sign, digits = ("-" if p < 0 else ""), str(abs(p)).rjust(k + 1, "0")
+    return f"{sign}{digits[:-k]}.{digits[-k:]}"
+
+
+def _name_text(name: str) -> str:
+    head, sep, rest = name.partition("_")
+    if head in GREEK_LETTERS:
+        return GREEK_LETTERS[head] + sep + rest
+    stem = head.rstrip("0123456789")
+    if stem in GREEK_LETTERS and stem != head:  # mu0 -> μ0
+        return GREEK_LETTERS[stem] + head[len(stem):] + sep + rest
+    return name
+
+
+def _name_latex(name: str) -> str:
+    head, _, rest = name.partition("_")
+    stem = head.rstrip("0123456789")
+    sub = head[len(stem):] + rest
+    tex = f"\\{stem}" if stem in GREEK_LETTERS else stem if len(stem) == 1 else f"\\mathrm{{{stem}}}"
+    if not sub:
+        return tex
+    if len(sub) > 1 and sub.isalpha():
+        sub = f"\\mathrm{{{sub}}}"
+    return f"{tex}_{{{sub}}}"
+
+
+def _atomic_text(node) -> bool:
+    return node[0] in ("s", "c", "f", "d") or (node[0] == "n" and _prec(node) == 9)
+
+
+def _display(node: tuple) -> tuple:
+    """(p/q)·y printed as p·y/q: \\frac94\\pi reads as 9π/4."""
+    if node[0] == "*" and node[1][0] == "/" and node[1][1][0] == "n" and node[1][2][0] == "n" \
+            and node[1][1][2] == 1 and node[1][2][2] == 1:
+        p, q = node[1][1], node[1][2]
+        return ("/", node[2] if p[1] == 1 else ("*", p, node[2]), q)
+    return node
+
+
+_UNICODE_STYLE = {"minus": "−", "times": "·", "unicode": True, "prime": "′", "pi": "π",
+                  "funcs": _FUNC_TEXT}
+_ASCII_STYLE = {"minus": "-", "times": "*", "unicode": False, "prime": "'", "pi": "pi",
+                "funcs": {"log10": "lg"}}
+
+
+def to_unicode(node: tuple) -> str:
+    """A tree in readable Unicode math: 9π/4, σ′(z), x², e^(−z)."""
+    return _text(node, 0, _UNICODE_STYLE)
+
+
+def to_ascii(node: tuple) -> str:
+    """A tree in the ASCII notation students type: 2*(y_pred - y_true)*sigma'(z_i)."""
+    return _text(node, 0, _ASCII_STYLE)
+
+
+def _text(node: tuple, parent: int, st: dict) -> str:
+    node = _display(node)
+    op, uni, minus = node[0], st["unicode"], st["minus"]
+    if op == "n":
+        text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
+    elif op == "s":
+        text = _name_text(node[1]) if uni else node[1]
+    elif op == "c":
+        text = st["pi"] if node[1] == "pi" else "e"
+    elif op in ("+", "-"):
+        text = f"{_text(node[1], 1, st)} {'+' if op == '+' else minus} {_text(node[2], 2, st)}"
+    elif op == "neg":
+        text = f"{minus}{_text(node[1], 3, st)}"
+    elif op == "*":
+        a, b = node[1], node[2]
+        left, right = _text(a, 3, st), _text(b, 4, st)
+        juxtapose = uni and a[0] == "n" and _prec(a) == 9 and (right[0].isalpha() or right[0] in "(√|")
+        text = f"{left}{right}" if juxtapose else f"{left}{st['times']}{right}"
+    elif op == "/":
+        text = f"{_text(node[1], 3, st)}/{_text(node[2], 4, st)}"
+    elif op == "^":
+        base, exp = node[1], node[2]
+        b = _text(base, 6, st)
+        c = constant(exp)
+        if uni and c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
+            text = b + str(int(c)).translate(_SUPERSCRIPT)
+        else:
+            text = f"{b}^{_text(exp, 6, st)}"
+    elif op == "f":
+        name, args = node[1], node[2]
+        inner = ", ".join(_text(a, 0, st) for a in args)
+        if uni and name == "abs":
+            text = f"|{inner}|"
+        elif uni and name == "sqrt":
+            text = f"√{_text(args[0], 9, st)}" if _atomic_text(args[0]) else f"√({inner})"
+        elif uni and name == "log" and len(args) == 2:
+            text = f"log_{_text(args[1], 9, st)}({_text(args[0], 0, st)})"
+        else:
+            text = f"{st['funcs'].get(name, name)}({inner})"
+    else:  # "d"
+        name = _name_text(node[1]) if uni else node[1]
+        text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
+    prec = _prec(node)
+    return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
+
+
+def to_latex(node: tuple, parent: int = 0) -> str:
+    """A tree in LaTeX that the parser reads back."""
+    node = _display(node)
+    op = node[0]
+    if op == "n":
+        dec = decimal(node)
+        text = dec if dec else f"\\frac{{{node[1]}}}{{{node[2]}}}" if node[1] >= 0 else \
+            f"-\\frac{{{-node[1]}}}{{{node[2]}}}"
+        prec = 9 if dec and node[1] >= 0 else 2
+        return f"\\left({text}\\right)" if prec < parent else text
+    if op == "s":
+        return _name_latex(node[1])
+    if op == "c":
+        return "\\pi" if node[1] == "pi" else "e"
+    if op in ("+", "-"):
+        text = f"{to_latex(node[1], 1)} {'+' if op == '+' else '-'} {to_latex(node[2], 2)}"
+        prec = 1
+    elif op == "neg":
+        text, prec = f"-{to_latex(node[1], 3)}", 2
+    elif op == "*":
+        a, b = node[1], node[2]
+        right = to_latex(b, 3)
+        sep = " \\cdot " if b[0] == "n" or (b[0] in ("neg",)) or right[:1].isdigit() else " "
+        text, prec = f"{to_latex(a, 3)}{sep}{right}", 3
+    elif op == "/":
+        return f"\\frac{{{to_latex(node[1])}}}{{{to_latex(node[2])}}}"
+    elif op == "^":
+        text, prec = f"{to_latex(node[1], 6)}^{{{to_latex(node[2])}}}", 5
+    elif op == "f":
+        name, args = node[1], node[2]
+        inner = ", ".join(to_latex(a) for a in args)
+        if name == "abs":
+            return f"\\left|{inner}\\right|"
+        if name == "sqrt":
+            return f"\\sqrt{{{inner}}}"
+        if name == "log" and len(args) == 2:
+            return f"\\log_{{{to_latex(args[1])}}}\\left({to_latex(args[0])}\\right)"
+        head = _FUNC_LATEX.get(name, f"\\operatorname{{{name}}}")
+        return f"{head}\\left({inner}\\right)"
+    else:  # "d"
+        return f"{_name_latex(node[1])}{chr(39) * node[2]}\\left({to_latex(node[3])}\\right)"
+    return f"\\left({text}\\right)" if prec < parent or (prec == parent and op == "-") else text
