@@ -6,7 +6,7 @@ from fractions import Fraction
 from grader.answers.base import Misconception
 from grader.answers.lists import Vector
 from grader.params import Param, as_fraction, choice, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.problems.batchnorm_forward import BatchnormForward, exact_sqrt
 from grader.registry import register
 
@@ -57,6 +57,8 @@ class BatchnormBackward(Problem):
     )
     example = {"variant": MEAN_ONLY, "batch": [1, 7, 7, 9], "gamma": 2, "grad_y": [1, 0, 0, 0]}
     part_ids = ("formula", "grad_x")
+    paper = "integer batches and gradients; the full layer's answers are fractions with denominators up to 60"
+    variety = Variety(parts={"formula": None})
 
     def draw(self, rng, p):
         out = {}
@@ -75,8 +77,8 @@ class BatchnormBackward(Problem):
         q = {**p, **out}
         self.validate(q)  # a pinned batch or grad_y that breaks the rules is reported, not redrawn
         ctx = self.solve(q)
-        if not ctx["G"] or p["variant"] == FULL and not ctx["mean_gxhat"]:
-            raise Redraw  # every path (through μ, through σ) must carry gradient
+        if not ctx["G"] or p["variant"] == FULL and not ctx["mean_gxhat"] or not any(ctx["grad_x"]):
+            raise Redraw  # every path (through μ, through σ) must carry gradient, and some reach x
         if p["variant"] == FULL and any(
                 isinstance(v, Fraction) and v.denominator > MAX_DENOMINATOR for v in ctx["grad_x"]):
             raise Redraw
