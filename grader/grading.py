@@ -87,30 +87,32 @@ def _own_answers(instance: Instance, answers: Mapping[str, Any], ids: tuple[str,
 
 def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, Any],
                points: float | None = None) -> PartResult:
-    """Grade one part: the reference first, then misconceptions, then follow-through."""
+    """Grade one part: the reference first, then follow-through from the student's own earlier
+    answers (which wins: a step done right from one's own wrong value may look like a named
+    mistake on the reference, e.g. a descent step from a sign-flipped gradient), then misconceptions."""
     points = part.points if points is None else points
     if _blank(raw):
         return PartResult(part.id, UNANSWERED, 0.0, points, "No answer given.")
     ref = instance.reference(part.id)
     outcome = run(part.type, raw, ref)
     read_as = outcome.read_as
-    misconception = None
-    if outcome.verdict in (INCORRECT, PARTIAL):
+    misconception, followed = None, False
+    if outcome.verdict in (INCORRECT, PARTIAL) and part.follow:
+        own = _own_answers(instance, answers, part.follow.depends_on)
+        if own is not None:
+            redone = part.follow.recompute(instance.context, own)
+            if redone is not None and run(part.type, raw, redone).verdict == CORRECT:
+                deps, followed = ", ".join(part.follow.depends_on), True
+                outcome = Outcome.fraction(
+                    part.follow.credit,
+                    f"Follow-through: right for your own answer to {deps} (which is not the reference).")
+    if outcome.verdict in (INCORRECT, PARTIAL) and not followed:
         for m in part.misconceptions:
             wrong = m.answer(instance.context)
             if wrong is not None and run(part.type, raw, wrong).verdict == CORRECT:
                 outcome = Outcome(0.0, INCORRECT, m.feedback)
                 misconception = m.name
                 break
-    if outcome.verdict in (INCORRECT, PARTIAL) and misconception is None and part.follow:
-        own = _own_answers(instance, answers, part.follow.depends_on)
-        if own is not None:
-            redone = part.follow.recompute(instance.context, own)
-            if redone is not None and run(part.type, raw, redone).verdict == CORRECT:
-                deps = ", ".join(part.follow.depends_on)
-                outcome = Outcome.fraction(
-                    part.follow.credit,
-                    f"Follow-through: right for your own answer to {deps} (which is not the reference).")
     return PartResult(part.id, outcome.verdict, points * outcome.score, points, outcome.feedback,
                       misconception, read_as)
 

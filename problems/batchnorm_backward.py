@@ -46,7 +46,7 @@ class BatchnormBackward(Problem):
     topic = "normalisation"
     source = "Midterm Review: Basics, Q4"
     params = (
-        Param("variant", "choice", "mean-only (yᵢ = γ(xᵢ − μ) + β, the seed's layer) or full "
+        Param("variant", "choice", "mean-only (yᵢ = γ(xᵢ − μ) + β, the layer of the midterm review) or full "
               "(yᵢ = γ(xᵢ − μ)/σ + β)", default=MEAN_ONLY, check=choice(MEAN_ONLY, FULL)),
         Param("batch", "list of numbers", "the layer's inputs x over a mini-batch of m examples",
               range="m = 4..6 integers with an integer mean and a square variance",
@@ -136,8 +136,8 @@ class BatchnormBackward(Problem):
             return (
                 Misconception(
                     "own-path-only",
-                    "You kept only the path through xᵢ's own output yᵢ, giving γ(1 − 1/m)gᵢ (the seed's "
-                    "printed answer). But μ feeds every output yⱼ, so xᵢ also reaches L through each "
+                    "You kept only the path through xᵢ's own output yᵢ, giving γ(1 − 1/m)gᵢ (the answer printed "
+                    "in the course's midterm review). But μ feeds every output yⱼ, so xᵢ also reaches L through each "
                     "yⱼ with ∂yⱼ/∂xᵢ = −γ/m: summing all paths gives γ(gᵢ − G/m).",
                     lambda c: c["own_path"] if c["own_path"] != c["grad_x"] else None),
                 Misconception(
@@ -179,7 +179,7 @@ class BatchnormBackward(Problem):
         formula = Part("formula", Expression(variables=("g_i", "G", "gamma", "m"), domain={"m": "positive"}), misconceptions=(
             Misconception(
                 "own-path-only",
-                "That is the seed's printed answer γ(1 − 1/m)gᵢ: it keeps only the path from xᵢ through "
+                "That is the answer printed in the course's midterm review, γ(1 − 1/m)gᵢ: it keeps only the path from xᵢ through "
                 "its own output yᵢ. The mean μ feeds every yⱼ, so xᵢ also reaches L through each yⱼ "
                 "(∂yⱼ/∂xᵢ = −γ/m for j ≠ i). Summing all paths: γ(gᵢ − G/m).",
                 lambda c: "gamma*(1 - 1/m)*g_i"),

@@ -73,7 +73,7 @@ class BatchnormForward(Problem):
         sets = by_variance[variances[int(rng.integers(len(variances)))]]
         dev = list(sets[int(rng.integers(len(sets)))])
         rng.shuffle(dev)
-        mean = int(rng.choice([v for v in range(-6, 13) if v]))  # μ = 0 would hide a misconception
+        mean = int(rng.choice([v for v in range(-8, 11) if v]))  # μ = 0 would hide a misconception
         return {"batch": [mean + int(d) for d in dev]}
 
     def measures(self, p, ctx):

@@ -11,7 +11,7 @@ from grader.answers.numbers import Number
 from grader.answers.tokens import Sequence, Set
 from grader.figures import TreeFigure
 from grader.params import Param, integer, json_object, string_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
 WORDS = ("neural", "network", "deep", "learning", "model", "data", "token", "layer", "vector",
@@ -120,6 +120,8 @@ class BeamSearch(Problem):
     }
     part_ids = ("beam_1", "beam_2", "beam_3", "returned", "returned_logprob", "most_likely",
                 "most_likely_logprob", "is_optimal", "greedy", "complexity")
+    paper = "log-probabilities with 2 decimals, summed by hand over at most M^T = 16 sequences"
+    variety = Variety(parts={"complexity": None, "greedy finds the optimum": (0.1, 0.6)})
 
     def draw(self, rng, p):
         out = {}
@@ -132,16 +134,29 @@ class BeamSearch(Problem):
             out["beam_width"] = 2
         vocab, length, k = (p.get(name, out.get(name)) for name in ("vocab", "length", "beam_width"))
         if "tree" not in p:
-            out["tree"] = {prefix: self._distribution(rng, vocab) for prefix in prefixes(vocab, length)}
-            scorer = Scorer(out["tree"], vocab)
-            ranked = scorer.all_sequences(length)
-            if scorer.cut_ties(k, length) or scorer.greedy(length)[1] or ranked[0][1] == ranked[1][1]:
-                raise Redraw
-            # A drawn variant holds a trap: greedy differs from beam search, or beam misses the optimum.
-            returned = scorer.beams(k, length)[-1][0][0]
-            if returned == scorer.greedy(length)[0] and returned == ranked[0][0]:
-                raise Redraw
+            out["tree"] = self._draw_tree(rng, vocab, length, k)
         return out
+
+    def measures(self, p, ctx):
+        return {"greedy finds the optimum": ctx["greedy"] == ctx["most_likely"]}
+
+    def _draw_tree(self, rng, vocab: list[str], length: int, k: int, tries: int = 400) -> dict:
+        """A tree without ties whose variant is, by a coin tossed once: beam search missing the
+        optimum (half), finding it while greedy does not (about a third), or finding it with greedy
+        too (the rest, so that "greedy is never optimal" is not a rule to learn)."""
+        toss = rng.random()
+        want_optimal, want_greedy_optimal = toss >= 0.5, toss >= 0.85
+        for _ in range(tries):
+            tree = {prefix: self._distribution(rng, vocab) for prefix in prefixes(vocab, length)}
+            scorer = Scorer(tree, vocab)
+            ranked = scorer.all_sequences(length)
+            greedy, greedy_ties = scorer.greedy(length)
+            if scorer.cut_ties(k, length) or greedy_ties or ranked[0][1] == ranked[1][1]:
+                continue
+            optimal = scorer.beams(k, length)[-1][0][0] == ranked[0][0]
+            if optimal == want_optimal and (not optimal or (greedy == ranked[0][0]) == want_greedy_optimal):
+                return tree
+        raise Redraw
 
     @staticmethod
     def _distribution(rng, vocab: list[str]) -> dict:
@@ -180,6 +195,9 @@ class BeamSearch(Problem):
                 raise self.invalid("tree", f"the probabilities after {prefix!r} sum to {total:.4f}, not 1 (within {SUM_SLACK})")
         if k < 1:
             raise self.invalid("beam_width", "must be at least 1")
+        if k > len(vocab):
+            raise self.invalid("beam_width", f"k = {k} exceeds the vocabulary size M = {len(vocab)}: the exercise "
+                                             "assumes M ≥ k")
         ties = Scorer(tree, vocab).cut_ties(k, length)
         if ties:
             raise self.invalid("tree", f"{ties[0]}: the beam would depend on tie-breaking")

@@ -462,13 +462,20 @@ def bank(topic: str) -> list[Statement | Question]:
 
 
 def draw_items(rng, pool: list[Statement | Question], count: int) -> list[dict]:
-    """`count` items from `pool` in a random order, each negated or with its options shuffled at random."""
-    chosen = rng.permutation(len(pool))[:count]
+    """`count` items from `pool` in a random order, questions with their options shuffled;
+    statements negated so that about half of them are true (never all alike when two or more
+    can be turned), so the answers cannot be guessed from one another."""
+    chosen = [pool[int(i)] for i in rng.permutation(len(pool))[:count]]
+    statements = [item for item in chosen if isinstance(item, Statement)]
+    free = [item for item in statements if item.negated]
+    fixed_true = sum(item.answer for item in statements if not item.negated)
+    want_true = len(statements) // 2 + (len(statements) % 2 and rng.random() < 0.5)
+    n_true = min(max(want_true - fixed_true, 0), len(free))
+    truth = {item.id: bool(t) for item, t in zip(free, rng.permutation([True] * n_true + [False] * (len(free) - n_true)))}
     out = []
-    for i in chosen:
-        item = pool[int(i)]
+    for item in chosen:
         if isinstance(item, Statement):
-            out.append({"id": item.id, "negated": bool(item.negated and rng.random() < 0.5)})
+            out.append({"id": item.id, "negated": item.id in truth and truth[item.id] != item.answer})
         else:
             out.append({"id": item.id, "order": [int(k) for k in rng.permutation(len(item.options))]})
     return out

@@ -7,7 +7,7 @@ from grader.answers.base import FollowThrough, Misconception
 from grader.answers.lists import Vector
 from grader.answers.numbers import sigfig_tolerance
 from grader.params import Param, as_fraction, choice, integer, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
 SIGMOID, TANH = "sigmoid", "tanh"
@@ -77,6 +77,8 @@ class MlpBackprop(Problem):
     example = {"k": 2, "activation": SIGMOID, "x": 1, "y_true": 1, "A": [1, -2], "b": [0, 1],
                "C": [2, -1], "d": 0, "lr": 0.5}
     part_ids = ("dsigma", "dL_dd", "dL_dC_i", "dL_db_i", "dL_dA_i", "grad_b", "b_next")
+    paper = "the derivations are for paper; grad_b and b_next need a calculator (sigmoids of small numbers)"
+    variety = Variety(parts={name: None for name in ("dsigma", "dL_dd", "dL_dC_i", "dL_db_i", "dL_dA_i")})
 
     def draw(self, rng, p):
         pick = lambda values, size=None: rng.choice(values, size=size).tolist()  # noqa: E731
@@ -191,7 +193,7 @@ class MlpBackprop(Problem):
             return (
                 Misconception("no-residual", "You dropped the factor (y_pred − y_true): the chain rule "
                               "starts from ∂L/∂y_pred = 2(y_pred − y_true), which multiplies every "
-                              "gradient. (The seed's printed solution makes the same slip.)",
+                              "gradient. (The solution printed in the course's midterm review makes the same slip.)",
                               lambda c: expression("2", "C_i", "sigma'(z_i)", *tail)),
                 *common("C_i", "sigma'(z_i)", *tail),
                 Misconception("activation-for-derivative", "You used σ(zᵢ) where the chain rule needs the "

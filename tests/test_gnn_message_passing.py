@@ -7,7 +7,7 @@ import pytest
 from grader import registry
 from grader.errors import InvalidParams
 from grader.grading import grade_part
-from grader.problems.gnn_message_passing import distances
+from grader.problems.gnn_message_passing import determinant, distances
 
 SEED = next(c for c in json.loads((Path(__file__).parent / "data" / "seed_cases.json").read_text())["cases"]
             if c["problem"] == "gnn-message-passing")
@@ -44,7 +44,8 @@ def test_drawn_graphs_are_well_posed(problem, seed):
     assert p["source"] != p["target"]
     assert len(distances(nodes, p["edges"], nodes[0])) == len(nodes), "graph not connected"
     hops = distances(nodes, p["edges"], p["source"])[p["target"]]
-    assert hops >= 3
+    assert hops >= 1
+    assert determinant(p["W"]) != 0, "a singular W maps distinct nodes to the same vector"
     assert all(sum(n in e for e in p["edges"]) <= 3 for n in nodes)
     assert all(-3 <= x <= 3 for v in p["features"].values() for x in v)
     assert len({tuple(v) for v in p["features"].values()}) == len(nodes)
@@ -124,7 +125,7 @@ def test_pinning_only_the_graph_draws_the_rest(problem):
     p = {"nodes": ["P", "Q", "R", "S", "T"], "edges": [["P", "Q"], ["Q", "R"], ["R", "S"], ["S", "T"]]}
     inst = problem.instance(3, p)
     assert set(inst.params["features"]) == set(p["nodes"])
-    assert int(inst.answer("hops")) >= 3
+    assert 1 <= int(inst.answer("hops")) <= 4
 
 
 def test_figure_shows_every_node_with_its_vector(problem, seed_instance):
