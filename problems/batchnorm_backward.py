@@ -172,7 +172,7 @@ class BatchnormBackward(Problem):
     def parts(self, p):
         from grader.answers.expressions import Expression
 
-        grad = Part("grad_x", Vector(), points=2 if p["variant"] == FULL else 1,
+        grad = Part("grad_x", Vector(partial=True, index="∂L/∂x_{i}"), points=2 if p["variant"] == FULL else 1,
                     misconceptions=self.grad_misconceptions(p["variant"]))
         if p["variant"] == FULL:
             return [grad]

@@ -112,7 +112,7 @@ class BatchnormForward(Problem):
                               "That is the standard deviation σ; the variance is σ².",
                               lambda c: exact_sqrt(c["variance"]) if c["variance"] not in (0, 1) else None),
             )),
-            Part("output", Vector(), misconceptions=(
+            Part("output", Vector(partial=True, index="y_{i}"), misconceptions=(
                 Misconception("unbiased-variance",
                               "You normalised with the unbiased variance (dividing by m − 1); use the "
                               "batch variance (dividing by m).",

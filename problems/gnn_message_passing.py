@@ -371,7 +371,7 @@ class GnnMessagePassing(Problem):
                 Misconception("global-without-U", "The rule keeps the global state's own term f_U(U⁽ᵗ⁾): "
                               "U⁽ᵗ⁾ feeds U⁽ᵗ⁺¹⁾ along with every node.", lambda c: c["global_feeds"][1:]),
             )),
-            Part("global_1", Vector(), misconceptions=tuple(
+            Part("global_1", Vector(partial=True), misconceptions=tuple(
                 Misconception(name, text, lambda c, name=name: distinct(c["global_wrong"][name], c["global_1"]))
                 for name, text in (
                     ("raw-nodes", "You added the raw node vectors vᵢ; this rule sums the transformed ones, f_v(vᵢ)."),

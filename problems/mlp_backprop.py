@@ -152,7 +152,7 @@ class MlpBackprop(Problem):
         """The numeric parts, graded to 3 significant figures; `b_next` follows through from `grad_b`."""
         wrong = lambda key: lambda c: distinct(c["grad_b_wrong"][key], c["grad_b"])  # noqa: E731
         return [
-            Part("grad_b", Vector(), points=2, misconceptions=(
+            Part("grad_b", Vector(partial=True, index="∂L/∂b_{i}"), points=2, misconceptions=(
                 Misconception("no-residual", "You dropped the factor (y_pred − y_true) that ∂L/∂y_pred "
                               "contributes: ∂L/∂bᵢ = 2(y_pred − y_true)Cᵢσ'(zᵢ).", wrong("no-residual")),
                 Misconception("sign-error", "Check the sign: ∂L/∂y_pred = 2(y_pred − y_true), not "
@@ -162,7 +162,7 @@ class MlpBackprop(Problem):
                 Misconception("missing-factor-2", "You lost the factor 2 from differentiating the "
                               "square (y_true − y_pred)².", wrong("missing-factor-2")),
             )),
-            Part("b_next", Vector(), misconceptions=(
+            Part("b_next", Vector(partial=True, index="b_{i}"), misconceptions=(
                 Misconception("gradient-ascent", "You stepped along the gradient: descent subtracts it, "
                               "b − α∂L/∂b.", lambda c: distinct(step(c["b"], -c["lr"], c["grad_b"]), c["b_next"])),
                 Misconception("missing-learning-rate", "You subtracted the whole gradient: scale it by the "

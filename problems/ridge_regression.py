@@ -192,7 +192,7 @@ class RidgeRegression(Problem):
                     "You wrote the transpose xᵀ (a row): x = (AᵀA + λI)⁻¹Aᵀb is a column of d entries.",
                     lambda c: "b^T A (A^T A + lambda I)^(-1)"),
             )),
-            Part("x", Vector(), points=2, misconceptions=(
+            Part("x", Vector(partial=True, index="x_{i}"), points=2, misconceptions=(
                 Misconception(
                     "no-regularisation",
                     "That is the least-squares solution (AᵀA)⁻¹Aᵀb: you left out λ.",
@@ -207,7 +207,7 @@ class RidgeRegression(Problem):
                     "Check the sign: solve (AᵀA + λI)x = Aᵀb, not (AᵀA − λI)x = Aᵀb.",
                     differs("minus_lambda")),
             )),
-            Part("filter_factors", Vector(), misconceptions=(
+            Part("filter_factors", Vector(partial=True, index="factor {i} (σ_{i})"), misconceptions=(
                 Misconception(
                     "squared-factor",
                     "σᵢ²/(σᵢ² + λ) is the factor relative to least squares (which multiplies uᵢᵀb by "

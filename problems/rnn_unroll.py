@@ -216,7 +216,8 @@ class RnnUnroll(Problem):
         tanh = p["activation"] == "tanh"
         entry = Number(**TANH_TOLERANCE) if tanh else Number()
         state = entry if scalar else Vector(entry=entry)
-        sequence = Vector(entry=entry) if scalar else Matrix(entry=entry)
+        sequence = Vector(entry=entry, partial=True, index="h_{i}") if scalar \
+            else Matrix(entry=entry, partial=True, index="h_{r}, entry {c}")
 
         kinds = {"hidden": state, "impulse": sequence}
 

@@ -133,3 +133,23 @@ def test_figure_shows_every_node_with_its_vector(problem, seed_instance):
     text = fig.text()
     assert "A  [1, 2]" in text and "D  [-3, 2]" in text and "A–B" in text
     assert fig.highlight == ["A", "D"]
+
+
+def test_unrolled_diagram_parts_on_the_discussion_graph(problem, seed_instance):
+    inst, c = seed_instance, seed_instance.context
+    assert set(c["feeds"]) == {"D", "C"}
+    assert c["unrolled_edges"] == 4 + 2 * 3
+    assert c["unrolled_edges_global"] == 5 + 2 * (3 + 4)
+    assert set(c["global_feeds"]) == {"U", "A", "B", "C", "D"}
+    named = {("feeds", '["C"]'): "neighbours-only", ("unrolled_edges", 6): "no-self-edges",
+             ("unrolled_edges", 7): "one-way-edges", ("unrolled_edges_global", 15): "global-one-way",
+             ("unrolled_edges_global", 18): "global-no-self", ("global_feeds", "A, B, C, D"): "global-without-U"}
+    for (pid, answer), name in named.items():
+        assert grade_part(inst, inst.part(pid), answer, {}).misconception == name, pid
+    assert grade_part(inst, inst.part("feeds"), "d, c", {}).verdict == "correct"
+
+
+def test_hops_spread_over_seeds(problem):
+    hops = [problem.instance(seed).context["hops"] for seed in range(1, 61)]
+    assert 1 in hops and 2 in hops and 3 in hops
+    assert max(hops.count(k) for k in set(hops)) <= 30
