@@ -86,14 +86,14 @@ class Diffpool(Problem):
         Param("H", "matrix", "N×d node embeddings (row i is node i)", range="d = 2, integers in -2..3",
               check=matrix((2, 12), (1, 6))),
         Param("S", "matrix or null", "N×k soft assignments, each row summing to 1 (null: use logits)",
-              range="k = 2, multiples of 1/2, 1/3 or 1/4", check=optional_matrix),
+              range="k = 2, multiples of 1/q for q = 2..6", check=optional_matrix),
         Param("logits", "matrix or null", "N×k assignment scores; S is their row softmax (null: S is given)",
               range="integers in -2..2", check=optional_matrix),
     )
     example = {"A": [[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 1], [0, 0, 1, 0]],
                "H": [[1, 2], [3, 0], [2, 2], [0, -1]],
                "S": [[1, 0], ["3/4", "1/4"], ["1/2", "1/2"], [0, 1]], "logits": None}
-    paper = "soft assignments in halves, thirds and quarters; logits variants and the entropy need a calculator"
+    paper = "soft assignments in multiples of 1/2 to 1/6; logits variants and the entropy need a calculator"
     part_ids = ("H_pooled", "A_pooled", "soft_links", "link_loss", "entropy_loss")
 
     def draw(self, rng, p):
@@ -127,7 +127,7 @@ class Diffpool(Problem):
         else:
             if "logits" not in p:
                 out["logits"] = None
-            q = int(rng.choice([2, 3, 4]))
+            q = int(rng.choice([2, 3, 4, 5, 6]))
             S = []
             for _ in range(n):
                 cuts = sorted(int(c) for c in rng.integers(0, q + 1, size=k - 1))
