@@ -37,8 +37,8 @@ class ImageAsGraph(Problem):
     topic = "convolutional networks"
     source = "Lecture: generalising CNNs to graphs (image as a graph)"
     params = (
-        Param("height", "integer", "the image's height H in pixels", range="3..8", check=integer(1, 4096)),
-        Param("width", "integer", "the image's width W in pixels", range="3..8", check=integer(1, 4096)),
+        Param("height", "integer", "the image's height H in pixels", range="3..8", check=integer(1, 32)),
+        Param("width", "integer", "the image's width W in pixels", range="3..8", check=integer(1, 32)),
         Param("pixel", "[row, column]", "the pixel p, counted from 0 (row 0 at the top, north)",
               range="anywhere in the image", check=_pixel),
         Param("other", "[row, column]", "a neighbour q of p, counted from 0", range="one of p's 8 neighbours",

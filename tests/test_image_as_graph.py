@@ -65,6 +65,7 @@ def test_named_counting_mistakes():
 @pytest.mark.parametrize("pinned, param", [
     ({"other": [4, 4]}, "other"), ({"other": [2, 3]}, "other"), ({"pixel": [7, 0], "other": [6, 0]}, "pixel"),
     ({"height": 1, "width": 1, "pixel": [0, 0], "other": [0, 1]}, "width"), ({"pixel": [0]}, "pixel"),
+    ({"height": 5000}, "height"), ({"c_in": 0}, "c_in"),
 ])
 def test_pins_that_break_the_rules_are_refused(pinned, param):
     with pytest.raises(InvalidParams) as err:
