@@ -16,7 +16,10 @@ from grader.registry import register
 
 WORDS = ("neural", "network", "deep", "learning", "model", "data", "token", "layer", "vector",
          "graph", "kernel", "train", "batch", "loss", "gradient", "attention")
-SHAPES = ((2, 3), (3, 2), (3, 3), (2, 4))  # (vocabulary size M, length T) that fit on paper
+# (vocabulary size M, length T) that fit on paper, and how often each is drawn: the largest tree
+# (M = 3, T = 4: 40 distributions, 81 sequences) now and then
+SHAPES = ((2, 3), (3, 2), (3, 3), (2, 4), (3, 4))
+SHAPE_WEIGHTS = (0.225, 0.225, 0.225, 0.225, 0.1)
 MAX_NODES = 400
 SUM_SLACK = 0.005
 COMPLEXITY = "O(T*k*M*log(M))"
@@ -32,6 +35,9 @@ def extend(prefix: str, token: str) -> str:
 
 
 def hundredths(logprob) -> int:
+    scaled = float(logprob) * 100
+    if abs(scaled - round(scaled)) < 1e-6:  # two decimals, the usual case: no Fraction needed
+        return round(scaled)
     return round(Fraction(str(logprob)) * 100)
 
 
@@ -101,7 +107,7 @@ class BeamSearch(Problem):
     params = (
         Param("vocab", "list of words", "the vocabulary (M words)", range="M = 2..3 words",
               check=string_list(1, 8)),
-        Param("length", "integer", "length T of the decoded sequence", range="2..4", check=integer(1, 6)),
+        Param("length", "integer", "length T of the decoded sequence", range="2..4 (4 with M = 2, or with M = 3 now and then)", check=integer(1, 6)),
         Param("beam_width", "integer", "beam width k", range="2", check=integer(1, 64)),
         Param("tree", "object", "prefix (tokens joined by one space; \"\" is the root) -> {token: log-probability}, "
               "2 decimals", range="drawn with no ties at any cut", check=json_object),
@@ -120,12 +126,12 @@ class BeamSearch(Problem):
     }
     part_ids = ("beam_1", "beam_2", "beam_3", "returned", "returned_logprob", "most_likely",
                 "most_likely_logprob", "is_optimal", "greedy", "complexity")
-    paper = "log-probabilities with 2 decimals, summed by hand over at most M^T = 16 sequences"
+    paper = "log-probabilities with 2 decimals, summed by hand (M^T = 8 to 27 sequences, 81 in one variant in ten)"
     variety = Variety(parts={"complexity": None, "greedy finds the optimum": (0.1, 0.6)})
 
     def draw(self, rng, p):
         out = {}
-        m, t = SHAPES[int(rng.integers(len(SHAPES)))]
+        m, t = SHAPES[int(rng.choice(len(SHAPES), p=SHAPE_WEIGHTS))]
         if "vocab" not in p:
             out["vocab"] = [WORDS[i] for i in rng.choice(len(WORDS), size=m, replace=False)]
         if "length" not in p:
@@ -236,7 +242,8 @@ class BeamSearch(Problem):
                 Misconception("ranked-by-last-token",
                               "You ranked the candidates by the last token's log-probability alone; beam "
                               "search ranks whole sequences by the sum of their log-probabilities.",
-                              lambda c, t=t: c["local_beams"][t - 1] if c["local_beams"][t - 1] != c[f"beam_{t}"] else None),
+                              lambda c, t=t: c["local_beams"][t - 1]
+                              if set(c["local_beams"][t - 1]) != set(c[f"beam_{t}"]) else None),
             ))
             for t in range(1, length + 1)
         ]
