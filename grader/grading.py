@@ -104,8 +104,10 @@ def _mistakes(instance: Instance, part: Part) -> list[tuple[Any, Any]]:
 
 def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, Any],
                points: float | None = None, graded: tuple | None = None) -> PartResult:
-    """Grade one part: the reference first, then misconceptions, then follow-through.
-    `graded` is (outcome, misconception verdicts) when already computed in a batch."""
+    """Grade one part: the reference first, then follow-through from the student's own earlier
+    answers (which wins: a step done right from one's own wrong value may look like a named
+    mistake on the reference, e.g. a descent step from a sign-flipped gradient), then misconceptions.
+    `graded` is (outcome, (misconceptions, their verdicts)) when already computed in a batch."""
     points = part.points if points is None else points
     if _blank(raw):
         return PartResult(part.id, UNANSWERED, 0.0, points, "No answer given.")
@@ -116,22 +118,22 @@ def grade_part(instance: Instance, part: Part, raw: Any, answers: Mapping[str, A
     else:
         outcome, (mistakes, verdicts) = graded
     read_as = outcome.read_as
-    misconception = None
-    if _missed(outcome):
+    misconception, followed = None, False
+    if _missed(outcome) and part.follow:
+        own = _own_answers(instance, answers, part.follow.depends_on)
+        if own is not None:
+            redone = part.follow.recompute(instance.context, own)
+            if redone is not None and run(part.type, raw, redone).verdict == CORRECT:
+                deps, followed = ", ".join(part.follow.depends_on), True
+                outcome = Outcome.fraction(
+                    part.follow.credit,
+                    f"Follow-through: right for your own answer to {deps} (which is not the reference).")
+    if _missed(outcome) and not followed:
         for (m, _), verdict in zip(mistakes, verdicts):
             if verdict == CORRECT:
                 outcome = Outcome(0.0, INCORRECT, m.feedback)
                 misconception = m.name
                 break
-    if outcome.verdict in (INCORRECT, PARTIAL) and misconception is None and part.follow:
-        own = _own_answers(instance, answers, part.follow.depends_on)
-        if own is not None:
-            redone = part.follow.recompute(instance.context, own)
-            if redone is not None and run(part.type, raw, redone).verdict == CORRECT:
-                deps = ", ".join(part.follow.depends_on)
-                outcome = Outcome.fraction(
-                    part.follow.credit,
-                    f"Follow-through: right for your own answer to {deps} (which is not the reference).")
     return PartResult(part.id, outcome.verdict, points * outcome.score, points, outcome.feedback,
                       misconception, read_as)
 

@@ -24,6 +24,28 @@ class Redraw(Exception):
 
 
 @dataclass(frozen=True)
+class Variety:
+    """What `grader selftest --stats` asserts over many seeds (SPEC §7, §8): no answer of a part
+    in more than `max_share` of the seeds, each value of a boolean part within `boolean`, distinct
+    variants in at least `variants` of the seeds, and at most `uniform_booleans` of the instances
+    with two or more boolean parts answering them all alike. `parts` overrides `max_share` by
+    part id, template key or measure name (a pair (lo, hi) bounds a boolean's share of true);
+    None marks a part whose answer is the same by design (a formula)."""
+
+    max_share: float = 0.4
+    boolean: tuple[float, float] = (0.3, 0.7)
+    variants: float = 1.0
+    uniform_booleans: float = 0.2
+    parts: Mapping[str, float | tuple[float, float] | None] = field(default_factory=dict)
+
+    def limit(self, part: "Part") -> float | tuple[float, float] | None:
+        for name in (part.id, part.block):
+            if name in self.parts:
+                return self.parts[name]
+        return self.max_share
+
+
+@dataclass(frozen=True)
 class Part:
     """One graded part. `key` names the template blocks `prompt_<key>`/`solution_<key>`
     (default: the id); `extra` is passed to them as `part.extra`."""
@@ -75,6 +97,8 @@ class Problem:
     part_ids: ClassVar[tuple[str, ...]] = ()  # the example's part ids, listed without solving
     template: ClassVar[str | None] = None
     source: ClassVar[str] = ""
+    paper: ClassVar[str] = ""  # how the numbers stay hand-computable, where the exercise is for paper
+    variety: ClassVar[Variety] = Variety()
 
     # -- what a problem file implements -------------------------------------------------------
     def draw(self, rng, p: dict) -> dict:
@@ -95,6 +119,11 @@ class Problem:
     def figures(self, p: dict, ctx: dict) -> list:
         """Figures of the exercise (see grader.figures)."""
         return []
+
+    def measures(self, p: dict, ctx: dict) -> dict:
+        """Properties of a variant beyond its answers (e.g. how many distinct values a batch
+        has) whose spread over seeds `selftest --stats` checks like an answer's."""
+        return {}
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod

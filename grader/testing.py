@@ -203,3 +203,88 @@ def check_hostile_params(problem, seed: int = 0) -> Iterator[Violation]:
             found = check_pin(problem, param.name, value, seed)
             if found:
                 yield found
+
+
+# -- variety (`grader selftest --stats`) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class PartStats:
+    """How one part's answer spreads over the seeds that ask it."""
+
+    part: str
+    kind: str
+    seeds: int
+    distinct: int
+    top: str
+    share: float
+    limit: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class ProblemStats:
+    problem: str
+    seeds: int
+    variants: int
+    parts: list[PartStats]
+    failures: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def variety_stats(problem, seeds: int = 300) -> ProblemStats:
+    """Per part, the distinct answers over seeds 1..`seeds` and the share of the most common
+    (a part whose type changes between variants, as in a bank of mixed items, is counted per
+    type); per problem, the distinct variants. Failures are checked against `problem.variety`."""
+    from collections import Counter
+
+    variety = problem.variety
+    answers: dict[tuple[str, str], Counter] = {}
+    limits: dict[tuple[str, str], float | None] = {}
+    fingerprints = set()
+    uniform = with_booleans = 0
+    for seed in range(1, seeds + 1):
+        inst = problem.instance(seed)
+        fingerprints.add(inst.fingerprint())
+        booleans = []
+        for part in inst.parts:
+            if part.type.name == "text":
+                continue
+            key = (part.id, part.type.name)
+            value = inst.answer(part.id)
+            answers.setdefault(key, Counter())[json.dumps(value, sort_keys=True, default=str)] += 1
+            limits.setdefault(key, variety.limit(part))
+            if part.type.name == "boolean":
+                booleans.append(value)
+        for name, value in problem.measures(inst.params, inst.context).items():
+            key = (name, "measure")
+            answers.setdefault(key, Counter())[json.dumps(value, sort_keys=True, default=str)] += 1
+            limits.setdefault(key, variety.parts.get(name, variety.max_share))
+        if len(booleans) >= 2:
+            with_booleans += 1
+            uniform += len(set(booleans)) == 1
+    rows, failures = [], []
+    for (pid, kind), counts in answers.items():
+        n = sum(counts.values())
+        top, top_n = counts.most_common(1)[0]
+        share = top_n / n
+        limit = limits[(pid, kind)]
+        if kind == "boolean" or kind == "measure" and set(counts) <= {"true", "false"}:
+            lo, hi = limit if isinstance(limit, tuple) else variety.boolean
+            ok = limit is None or lo <= counts.get("true", 0) / n <= hi
+            limit_text = "fixed by design" if limit is None else f"true in {lo:.0%}–{hi:.0%}"
+        else:
+            ok = limit is None or share <= limit
+            limit_text = "fixed by design" if limit is None else f"≤ {limit:.0%}"
+        rows.append(PartStats(pid, kind, n, len(counts),
+                              _short(json.loads(top)), share, limit_text, ok))
+        if not ok:
+            failures.append(f"{kind} {pid}: {_short(json.loads(top))} in {top_n} of {n} seeds ({limit_text})")
+    if len(fingerprints) < variety.variants * seeds:
+        failures.append(f"{len(fingerprints)} distinct variants in {seeds} seeds "
+                        f"(at least {variety.variants:.0%} must differ)")
+    if with_booleans and uniform > variety.uniform_booleans * with_booleans:
+        failures.append(f"every boolean answer is the same in {uniform} of {with_booleans} instances")
+    return ProblemStats(problem.id, seeds, len(fingerprints), rows, failures)

@@ -6,7 +6,7 @@ from fractions import Fraction
 from grader.answers.base import Misconception
 from grader.answers.lists import Vector
 from grader.params import Param, as_fraction, choice, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.problems.batchnorm_forward import BatchnormForward, exact_sqrt
 from grader.registry import register
 
@@ -46,7 +46,7 @@ class BatchnormBackward(Problem):
     topic = "normalisation"
     source = "Midterm Review: Basics, Q4"
     params = (
-        Param("variant", "choice", "mean-only (yᵢ = γ(xᵢ − μ) + β, the seed's layer) or full "
+        Param("variant", "choice", "mean-only (yᵢ = γ(xᵢ − μ) + β, the layer of the midterm review) or full "
               "(yᵢ = γ(xᵢ − μ)/σ + β)", default=MEAN_ONLY, check=choice(MEAN_ONLY, FULL)),
         Param("batch", "list of numbers", "the layer's inputs x over a mini-batch of m examples",
               range="m = 4..6 integers with an integer mean and a square variance",
@@ -57,6 +57,8 @@ class BatchnormBackward(Problem):
     )
     example = {"variant": MEAN_ONLY, "batch": [1, 7, 7, 9], "gamma": 2, "grad_y": [1, 0, 0, 0]}
     part_ids = ("formula", "grad_x")
+    paper = "integer batches and gradients; the full layer's answers are fractions with denominators up to 60"
+    variety = Variety(parts={"formula": None})
 
     def draw(self, rng, p):
         out = {}
@@ -75,8 +77,8 @@ class BatchnormBackward(Problem):
         q = {**p, **out}
         self.validate(q)  # a pinned batch or grad_y that breaks the rules is reported, not redrawn
         ctx = self.solve(q)
-        if not ctx["G"] or p["variant"] == FULL and not ctx["mean_gxhat"]:
-            raise Redraw  # every path (through μ, through σ) must carry gradient
+        if not ctx["G"] or p["variant"] == FULL and not ctx["mean_gxhat"] or not any(ctx["grad_x"]):
+            raise Redraw  # every path (through μ, through σ) must carry gradient, and some reach x
         if p["variant"] == FULL and any(
                 isinstance(v, Fraction) and v.denominator > MAX_DENOMINATOR for v in ctx["grad_x"]):
             raise Redraw
@@ -134,8 +136,8 @@ class BatchnormBackward(Problem):
             return (
                 Misconception(
                     "own-path-only",
-                    "You kept only the path through xᵢ's own output yᵢ, giving γ(1 − 1/m)gᵢ (the seed's "
-                    "printed answer). But μ feeds every output yⱼ, so xᵢ also reaches L through each "
+                    "You kept only the path through xᵢ's own output yᵢ, giving γ(1 − 1/m)gᵢ (the answer printed "
+                    "in the course's midterm review). But μ feeds every output yⱼ, so xᵢ also reaches L through each "
                     "yⱼ with ∂yⱼ/∂xᵢ = −γ/m: summing all paths gives γ(gᵢ − G/m).",
                     lambda c: c["own_path"] if c["own_path"] != c["grad_x"] else None),
                 Misconception(
@@ -170,14 +172,14 @@ class BatchnormBackward(Problem):
     def parts(self, p):
         from grader.answers.expressions import Expression
 
-        grad = Part("grad_x", Vector(), points=2 if p["variant"] == FULL else 1,
+        grad = Part("grad_x", Vector(partial=True, index="∂L/∂x_{i}"), points=2 if p["variant"] == FULL else 1,
                     misconceptions=self.grad_misconceptions(p["variant"]))
         if p["variant"] == FULL:
             return [grad]
         formula = Part("formula", Expression(variables=("g_i", "G", "gamma", "m"), domain={"m": "positive"}), misconceptions=(
             Misconception(
                 "own-path-only",
-                "That is the seed's printed answer γ(1 − 1/m)gᵢ: it keeps only the path from xᵢ through "
+                "That is the answer printed in the course's midterm review, γ(1 − 1/m)gᵢ: it keeps only the path from xᵢ through "
                 "its own output yᵢ. The mean μ feeds every yⱼ, so xᵢ also reaches L through each yⱼ "
                 "(∂yⱼ/∂xᵢ = −γ/m for j ≠ i). Summing all paths: γ(gᵢ − G/m).",
                 lambda c: "gamma*(1 - 1/m)*g_i"),

@@ -10,7 +10,7 @@ from grader.answers.base import FollowThrough, Misconception
 from grader.answers.lists import Vector
 from grader.answers.numbers import Number
 from grader.params import Param, as_fraction, number, number_list
-from grader.problem import Part, Problem
+from grader.problem import Part, Problem, Variety
 from grader.registry import register
 
 
@@ -23,14 +23,18 @@ def exact_sqrt(x: Fraction):
 
 
 @lru_cache(maxsize=None)
-def deviation_sets(m: int, bound: int = 6) -> list[tuple[int, ...]]:
+def deviation_sets(m: int, bound: int = 10) -> dict[int, list[tuple[int, ...]]]:
     """Multisets of m integer deviations in [-bound, bound] that sum to 0 and whose variance is a
-    perfect square other than 0 and 1: batches with an exact mean, variance and output."""
-    out = []
+    perfect square other than 0 and 1 (batches with an exact mean, variance and output), keyed by
+    that variance. Each has three or more distinct values and two or more magnitudes, so the
+    output is not a pattern of ±1 or of two values."""
+    out: dict[int, list[tuple[int, ...]]] = {}
     for dev in combinations_with_replacement(range(-bound, bound + 1), m):
         total = sum(d * d for d in dev)
-        if sum(dev) == 0 and total % m == 0 and total // m > 1 and isqrt(total // m) ** 2 == total // m:
-            out.append(dev)
+        variance = total // m
+        if sum(dev) == 0 and total % m == 0 and variance > 1 and isqrt(variance) ** 2 == variance \
+                and len(set(dev)) >= 3 and len({abs(d) for d in dev}) >= 2:
+            out.setdefault(variance, []).append(dev)
     return out
 
 
@@ -50,22 +54,30 @@ class BatchnormForward(Problem):
     source = "Midterm Review: Basics, Q3"
     params = (
         Param("batch", "list of numbers", "the layer's outputs over a mini-batch of m examples",
-              range="m = 4..6 integers with an integer mean and a square variance",
+              range="m = 4..6 integers (3 or more distinct) with an integer mean and a square variance",
               check=number_list(2, 32)),
         Param("gamma", "number", "scale γ", default=1, check=number()),
         Param("beta", "number", "shift β", default=0, check=number()),
         Param("eps", "number", "ε added to the variance", default=0, check=number(0)),
     )
     example = {"batch": [1, 7, 7, 9], "gamma": 1, "beta": 0, "eps": 0}
+    paper = "integer batches with an integer mean and a square variance: every answer is a simple fraction"
+    # m = 4 has only five deviation sets: a repeat in 300 seeds is likely, not a flaw of the draw
+    variety = Variety(variants=0.99, parts={"distinct output magnitudes": 0.5})
     part_ids = ("mean", "variance", "output")
 
     def draw(self, rng, p):
-        m = int(rng.integers(4, 7))
-        shapes = deviation_sets(m)
-        dev = list(shapes[int(rng.integers(len(shapes)))])
+        m = int(rng.choice([4, 5, 5, 6, 6]))
+        by_variance = deviation_sets(m)
+        variances = sorted(by_variance)
+        sets = by_variance[variances[int(rng.integers(len(variances)))]]
+        dev = list(sets[int(rng.integers(len(sets)))])
         rng.shuffle(dev)
-        mean = int(rng.choice([v for v in range(-4, 11) if v]))  # μ = 0 would hide a misconception
+        mean = int(rng.choice([v for v in range(-8, 11) if v]))  # μ = 0 would hide a misconception
         return {"batch": [mean + int(d) for d in dev]}
+
+    def measures(self, p, ctx):
+        return {"distinct output magnitudes": len({abs(v) for v in ctx["output"]})}
 
     def validate(self, p):
         batch = [as_fraction("batch", x) for x in p["batch"]]
@@ -100,7 +112,7 @@ class BatchnormForward(Problem):
                               "That is the standard deviation σ; the variance is σ².",
                               lambda c: exact_sqrt(c["variance"]) if c["variance"] not in (0, 1) else None),
             )),
-            Part("output", Vector(), misconceptions=(
+            Part("output", Vector(partial=True, index="y_{i}"), misconceptions=(
                 Misconception("unbiased-variance",
                               "You normalised with the unbiased variance (dividing by m − 1); use the "
                               "batch variance (dividing by m).",

@@ -11,12 +11,15 @@ from grader.answers.numbers import Number
 from grader.answers.tokens import Sequence, Set
 from grader.figures import TreeFigure
 from grader.params import Param, integer, json_object, string_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
 WORDS = ("neural", "network", "deep", "learning", "model", "data", "token", "layer", "vector",
          "graph", "kernel", "train", "batch", "loss", "gradient", "attention")
-SHAPES = ((2, 3), (3, 2), (3, 3), (2, 4))  # (vocabulary size M, length T) that fit on paper
+# (vocabulary size M, length T) that fit on paper, and how often each is drawn: the largest tree
+# (M = 3, T = 4: 40 distributions, 81 sequences) now and then
+SHAPES = ((2, 3), (3, 2), (3, 3), (2, 4), (3, 4))
+SHAPE_WEIGHTS = (0.225, 0.225, 0.225, 0.225, 0.1)
 MAX_NODES = 400
 SUM_SLACK = 0.005
 COMPLEXITY = "O(T*k*M*log(M))"
@@ -32,6 +35,9 @@ def extend(prefix: str, token: str) -> str:
 
 
 def hundredths(logprob) -> int:
+    scaled = float(logprob) * 100
+    if abs(scaled - round(scaled)) < 1e-6:  # two decimals, the usual case: no Fraction needed
+        return round(scaled)
     return round(Fraction(str(logprob)) * 100)
 
 
@@ -101,7 +107,7 @@ class BeamSearch(Problem):
     params = (
         Param("vocab", "list of words", "the vocabulary (M words)", range="M = 2..3 words",
               check=string_list(2, 8)),
-        Param("length", "integer", "length T of the decoded sequence", range="2..4", check=integer(1, 5)),
+        Param("length", "integer", "length T of the decoded sequence", range="2..4 (4 with M = 2, or with M = 3 now and then)", check=integer(1, 5)),
         Param("beam_width", "integer", "beam width k", range="2", check=integer(1, 64)),
         Param("tree", "object", "prefix (tokens joined by one space; \"\" is the root) -> {token: log-probability}, "
               "2 decimals", range="drawn with no ties at any cut", check=json_object),
@@ -120,10 +126,12 @@ class BeamSearch(Problem):
     }
     part_ids = ("beam_1", "beam_2", "beam_3", "returned", "returned_logprob", "most_likely",
                 "most_likely_logprob", "is_optimal", "greedy", "complexity")
+    paper = "log-probabilities with 2 decimals, summed by hand (M^T = 8 to 27 sequences, 81 in one variant in ten)"
+    variety = Variety(parts={"complexity": None, "greedy finds the optimum": (0.1, 0.6)})
 
     def draw(self, rng, p):
         out = {}
-        m, t = SHAPES[int(rng.integers(len(SHAPES)))]
+        m, t = SHAPES[int(rng.choice(len(SHAPES), p=SHAPE_WEIGHTS))]
         if "vocab" not in p:
             out["vocab"] = [WORDS[i] for i in rng.choice(len(WORDS), size=m, replace=False)]
         if "length" not in p:
@@ -132,16 +140,29 @@ class BeamSearch(Problem):
             out["beam_width"] = 2
         vocab, length, k = (p.get(name, out.get(name)) for name in ("vocab", "length", "beam_width"))
         if "tree" not in p:
-            out["tree"] = {prefix: self._distribution(rng, vocab) for prefix in prefixes(vocab, length)}
-            scorer = Scorer(out["tree"], vocab)
-            ranked = scorer.all_sequences(length)
-            if scorer.cut_ties(k, length) or scorer.greedy(length)[1] or ranked[0][1] == ranked[1][1]:
-                raise Redraw
-            # A drawn variant holds a trap: greedy differs from beam search, or beam misses the optimum.
-            returned = scorer.beams(k, length)[-1][0][0]
-            if returned == scorer.greedy(length)[0] and returned == ranked[0][0]:
-                raise Redraw
+            out["tree"] = self._draw_tree(rng, vocab, length, k)
         return out
+
+    def measures(self, p, ctx):
+        return {"greedy finds the optimum": ctx["greedy"] == ctx["most_likely"]}
+
+    def _draw_tree(self, rng, vocab: list[str], length: int, k: int, tries: int = 400) -> dict:
+        """A tree without ties whose variant is, by a coin tossed once: beam search missing the
+        optimum (half), finding it while greedy does not (about a third), or finding it with greedy
+        too (the rest, so that "greedy is never optimal" is not a rule to learn)."""
+        toss = rng.random()
+        want_optimal, want_greedy_optimal = toss >= 0.5, toss >= 0.85
+        for _ in range(tries):
+            tree = {prefix: self._distribution(rng, vocab) for prefix in prefixes(vocab, length)}
+            scorer = Scorer(tree, vocab)
+            ranked = scorer.all_sequences(length)
+            greedy, greedy_ties = scorer.greedy(length)
+            if scorer.cut_ties(k, length) or greedy_ties or ranked[0][1] == ranked[1][1]:
+                continue
+            optimal = scorer.beams(k, length)[-1][0][0] == ranked[0][0]
+            if optimal == want_optimal and (not optimal or (greedy == ranked[0][0]) == want_greedy_optimal):
+                return tree
+        raise Redraw
 
     @staticmethod
     def _distribution(rng, vocab: list[str]) -> dict:
@@ -180,6 +201,9 @@ class BeamSearch(Problem):
                 raise self.invalid("tree", f"the probabilities after {prefix!r} sum to {total:.4f}, not 1 (within {SUM_SLACK})")
         if k < 1:
             raise self.invalid("beam_width", "must be at least 1")
+        if k > len(vocab):
+            raise self.invalid("beam_width", f"k = {k} exceeds the vocabulary size M = {len(vocab)}: the exercise "
+                                             "assumes M ≥ k")
         ties = Scorer(tree, vocab).cut_ties(k, length)
         if ties:
             raise self.invalid("tree", f"{ties[0]}: the beam would depend on tie-breaking")
@@ -218,7 +242,8 @@ class BeamSearch(Problem):
                 Misconception("ranked-by-last-token",
                               "You ranked the candidates by the last token's log-probability alone; beam "
                               "search ranks whole sequences by the sum of their log-probabilities.",
-                              lambda c, t=t: c["local_beams"][t - 1] if c["local_beams"][t - 1] != c[f"beam_{t}"] else None),
+                              lambda c, t=t: c["local_beams"][t - 1]
+                              if set(c["local_beams"][t - 1]) != set(c[f"beam_{t}"]) else None),
             ))
             for t in range(1, length + 1)
         ]

@@ -192,6 +192,7 @@ class CnnShapes(Problem):
         "conv3d": {"filters": 8, "in_channels": 3, "kernel": 5},
         "design": list(DESIGN),
     }
+    paper = "whole-number shapes; the windows tile every side exactly"
     part_ids = ("shapes", "params", "total_params", "receptive_field", "conv3d_weight_shape",
                 "conv3d_bias_shape", "conv3d_params") + DESIGN
 
@@ -307,7 +308,7 @@ class CnnShapes(Problem):
                           "pixels at a time, so the side is ⌊(H + 2P − K)/S⌋ + 1.",
                           lambda c: differs(c["no_strides"][0], c["shapes"])),
         ))
-        params = Part("params", INTEGERS, misconceptions=(
+        params = Part("params", Vector(entry=EXACT, partial=True, index="layer {i}"), misconceptions=(
             Misconception("forgot-biases", "You counted only the weights: PyTorch's conv and linear layers also "
                           "have one bias per output channel or feature.",
                           lambda c: c["no_bias"][1]),

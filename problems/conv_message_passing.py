@@ -67,6 +67,7 @@ class ConvMessagePassing(Problem):
     )
     example = {"image": [[1, 1, 1, 1], [1, 4, 1, 4], [1, 1, 1, 1], [1, 1, 4, 1]],
                "kernel": [[0, 1, 0], [1, -2, 2], [0, -1, 1]], "bias": 1, "pixel": [0, 1], "c_in": 3, "c_out": 16}
+    paper = "a small image of integers 0..3 and a kernel of integers -2..2"
     part_ids = ("output", "pixel_value", "param_count")
 
     def draw(self, rng, p):
@@ -143,7 +144,7 @@ class ConvMessagePassing(Problem):
         no_self = "You left out the self term W_me · h_me: the centre pixel sends a message to itself."
         wrap = "You wrapped around the edges; 'same' padding adds zeros outside the image."
         return [
-            Part("output", Matrix(partial=True), misconceptions=(
+            Part("output", Matrix(partial=True, index="pixel [{r0}, {c0}]"), misconceptions=(
                 Misconception("flipped-kernel", flipped, wrong("flipped", "output")),
                 Misconception("no-bias", no_bias, wrong("no-bias", "output")),
                 Misconception("no-self", no_self, wrong("no-self", "output")),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from fractions import Fraction
 
-from grader.answers.base import Misconception
+from grader.answers.base import Misconception, Outcome
 from grader.answers.lists import Matrix
 from grader.answers.numbers import Number
 from grader.figures import GraphFigure
@@ -16,6 +17,31 @@ from grader.problems.gnn_message_passing import distinct, random_connected_edges
 from grader.registry import register
 
 TOLERANCE = {"rtol": 0.01, "atol": 0.01}  # logits: answers from rounded softmax values
+ROW_SLACK = 0.005  # per entry: a row of S rounded to 2 decimals may miss 1 by this much per entry
+
+
+@dataclass(frozen=True)
+class SoftmaxRows(Matrix):
+    """The rows of a row softmax: each entry within rounding to 2 decimals, and each row a
+    probability distribution (a row that no longer sums to 1 is wrong however close its entries)."""
+
+    entry: Number = field(default_factory=lambda: Number(rtol=0.01, atol=ROW_SLACK))
+    partial: bool = True
+
+    def compare(self, sub, ref) -> Outcome:
+        (shape, values), (rshape, rvalues) = sub, ref
+        if shape == rshape and len(shape) == 2:
+            k = shape[1]
+            for i in range(shape[0]):
+                total = sum(float(v) for v in values[i * k:(i + 1) * k])
+                wanted = sum(float(v) for v in rvalues[i * k:(i + 1) * k])  # 1 for S itself
+                if abs(total - wanted) > ROW_SLACK * k:
+                    return Outcome.incorrect(f"Row {i + 1} sums to {total:.3g}, not {wanted:.3g}: each row sᵢ of "
+                                             "S is a probability distribution over the clusters.")
+        return super().compare(sub, ref)
+
+    def rule(self) -> str:
+        return super().rule() + " Each row must sum to 1."
 
 
 def optional_matrix(name, x):
@@ -60,13 +86,14 @@ class Diffpool(Problem):
         Param("H", "matrix", "N×d node embeddings (row i is node i)", range="d = 2, integers in -2..3",
               check=matrix((2, 12), (1, 6))),
         Param("S", "matrix or null", "N×k soft assignments, each row summing to 1 (null: use logits)",
-              range="k = 2, multiples of 1/2, 1/3 or 1/4", check=optional_matrix),
+              range="k = 2, multiples of 1/q for q = 2..6", check=optional_matrix),
         Param("logits", "matrix or null", "N×k assignment scores; S is their row softmax (null: S is given)",
               range="integers in -2..2", check=optional_matrix),
     )
     example = {"A": [[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 1], [0, 0, 1, 0]],
                "H": [[1, 2], [3, 0], [2, 2], [0, -1]],
                "S": [[1, 0], ["3/4", "1/4"], ["1/2", "1/2"], [0, 1]], "logits": None}
+    paper = "soft assignments in multiples of 1/2 to 1/6; logits variants and the entropy need a calculator"
     part_ids = ("H_pooled", "A_pooled", "soft_links", "link_loss", "entropy_loss")
 
     def draw(self, rng, p):
@@ -100,7 +127,7 @@ class Diffpool(Problem):
         else:
             if "logits" not in p:
                 out["logits"] = None
-            q = int(rng.choice([2, 3, 4]))
+            q = int(rng.choice([2, 3, 4, 5, 6]))
             S = []
             for _ in range(n):
                 cuts = sorted(int(c) for c in rng.integers(0, q + 1, size=k - 1))
@@ -189,10 +216,10 @@ class Diffpool(Problem):
 
         out = []
         if from_logits:
-            out.append(Part("S", mat, misconceptions=(
+            out.append(Part("S", SoftmaxRows(), misconceptions=(
                 Misconception("column-softmax", "You normalised each column; each node's row sᵢ is a "
                               "probability distribution over the clusters, so the softmax runs along rows.",
-                              wrong("column-softmax", "S")),
+                              lambda c: distinct(c["wrong"]["column-softmax"], c["S"], SoftmaxRows())),
             )))
         logit_note = (Misconception("raw-logits", "You used the logits themselves; S is their row softmax.",
                                     wrong("raw-logits-H", "H_pooled")),) if from_logits else ()

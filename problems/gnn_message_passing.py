@@ -8,9 +8,10 @@ from fractions import Fraction
 from grader.answers.base import Misconception
 from grader.answers.lists import Matrix, Vector
 from grader.answers.numbers import Number
+from grader.answers.tokens import Set
 from grader.figures import GraphFigure
 from grader.params import Param, as_fraction, json_object, matrix, number_list, string_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
 NAMES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -63,6 +64,24 @@ def distances(nodes: list[str], edges: list, start: str) -> dict[str, int]:
                 dist[w] = dist[v] + 1
                 queue.append(w)
     return dist
+
+
+def determinant(M) -> Fraction:
+    """det M by elimination over Fractions."""
+    rows = [[Fraction(x) for x in row] for row in M]
+    n, det = len(rows), Fraction(1)
+    for col in range(n):
+        pivot = next((i for i in range(col, n) if rows[i][col]), None)
+        if pivot is None:
+            return Fraction(0)
+        if pivot != col:
+            rows[col], rows[pivot] = rows[pivot], rows[col]
+            det = -det
+        det *= rows[col][col]
+        for i in range(col + 1, n):
+            f = rows[i][col] / rows[col][col]
+            rows[i] = [a - f * b for a, b in zip(rows[i], rows[col])]
+    return det
 
 
 def matvec(W, v):
@@ -128,7 +147,12 @@ class GnnMessagePassing(Problem):
     example = {"nodes": ["A", "B", "C", "D"], "edges": [["A", "B"], ["B", "C"], ["C", "D"]],
                "features": {"A": [1, 2], "B": [-1, 2], "C": [2, 2], "D": [-3, 2]},
                "W": [[3, 5], [4, 1]], "source": "A", "target": "D", "U": [1, 1], "W_U": [[1, 0], [0, 2]]}
-    part_ids = ("no_mp_1", "no_mp_2", "mp_1", "mp_2", "hops", "hops_with_global", "global_1")
+    part_ids = ("no_mp_1", "no_mp_2", "mp_1", "mp_2", "hops", "hops_with_global", "feeds", "unrolled_edges",
+                "unrolled_edges_global", "global_feeds", "global_1")
+    paper = "two-dimensional integer vectors and a small integer W: every answer is an integer"
+    # neighbours need 1 layer with the global node and all other pairs 2; the nodes and U feed
+    # the global update whatever the graph, so only the number of nodes varies that answer
+    variety = Variety(parts={"hops_with_global": 0.8, "global_feeds": 0.7})
 
     def draw(self, rng, p):
         out = {}
@@ -157,8 +181,9 @@ class GnnMessagePassing(Problem):
         for name, lo, hi in (("W", -2, 4), ("W_U", -2, 3)):
             if name not in p:
                 M = [small(lo, hi, d) for _ in range(d)]
-                if any(not any(row) for row in M) or all(M[i][j] == (i == j) for i in range(d) for j in range(d)):
-                    raise Redraw
+                if any(not any(row) for row in M) or all(M[i][j] == (i == j) for i in range(d) for j in range(d)) \
+                        or determinant(M) == 0:
+                    raise Redraw  # a singular W would map distinct nodes to the same vector
                 out[name] = M
         if "U" not in p:
             out["U"] = small(-3, 3, d)
@@ -170,8 +195,11 @@ class GnnMessagePassing(Problem):
                 raise self.invalid("source" if "source" in p else "edges", "no two nodes are connected")
             if not longest or "edges" in out and longest < min(3, n - 1):
                 raise Redraw
-            far = [(s, t) for k, s, t in pairs if k >= min(3, longest)]
-            out["source"], out["target"] = far[int(rng.integers(len(far)))]
+            # the distance first, evenly over 1..longest, so that neither `hops` nor
+            # `hops_with_global` (1 for neighbours, else 2) is one value nearly always
+            hops = int(rng.integers(1, longest + 1))
+            at = [(s, t) for k, s, t in pairs if k == hops]
+            out["source"], out["target"] = at[int(rng.integers(len(at)))]
         return out
 
     def validate(self, p):
@@ -238,10 +266,14 @@ class GnnMessagePassing(Problem):
             one = layer(v0, **kw)[0]
             mp_wrong[name] = (rows(one), rows(layer(one, **kw)[0]))
         return {
-            "d": d, "W_rows": W, "v0": v0, "U0": U0, "W_U_rows": W_U, "neighbours": neighbours,
+            "d": d, "edge_list": p["edges"], "W_rows": W, "v0": v0, "U0": U0, "W_U_rows": W_U, "neighbours": neighbours,
             "f0": f0, "f1": f1, "no1": no1, "no2": no2, "mp1": mp1, "mp2": mp2,
             "no_mp_1": rows(no1), "no_mp_2": rows(no2), "mp_1": rows(mp1), "mp_2": rows(mp2),
             "hops": hops, "hops_with_global": min(hops, 2), "path": self._path(p, hops),
+            "feeds": [p["target"]] + neighbours[p["target"]],
+            "unrolled_edges": len(nodes) + 2 * len(p["edges"]),
+            "unrolled_edges_global": 3 * len(nodes) + 2 * len(p["edges"]) + 1,
+            "global_feeds": ["U"] + list(nodes),
             "fU": fU, "f_total": f_total, "raw_total": raw_total, "global_1": global_1,
             "mp_wrong": mp_wrong,
             "global_wrong": {
@@ -317,7 +349,31 @@ class GnnMessagePassing(Problem):
                               "nodes; take the shorter of that and the graph path.",
                               lambda c: distinct(c["hops"], c["hops_with_global"])),
             )),
-            Part("global_1", Vector(), misconceptions=tuple(
+            Part("feeds", Set(), misconceptions=(
+                Misconception("neighbours-only", f"{p['target']}'s own value feeds its update too: the "
+                              "message-passing rule keeps the term f_v(vᵢ) of the node itself.",
+                              lambda c: c["feeds"][1:]),
+            )),
+            Part("unrolled_edges", Number(exact=True), misconceptions=(
+                Misconception("no-self-edges", "Each node's layer-t value also takes its own layer-(t−1) "
+                              "value: count one self edge per node besides two per undirected edge.",
+                              lambda c: c["unrolled_edges"] - len(c["v0"])),
+                Misconception("one-way-edges", "An undirected edge carries a message both ways: it gives two "
+                              "edges of the unrolled diagram, one into each endpoint.",
+                              lambda c: c["unrolled_edges"] - len(c["edge_list"])),
+            )),
+            Part("unrolled_edges_global", Number(exact=True), misconceptions=(
+                Misconception("global-one-way", "The global node is a node like the others: it sends to every "
+                              "node and receives from every node, 2 edges per node, plus its own self edge.",
+                              lambda c: c["unrolled_edges_global"] - len(c["v0"])),
+                Misconception("global-no-self", "The global node's layer-t value takes its own layer-(t−1) "
+                              "value too: one more self edge.", lambda c: c["unrolled_edges_global"] - 1),
+            )),
+            Part("global_feeds", Set(), misconceptions=(
+                Misconception("global-without-U", "The rule keeps the global state's own term f_U(U⁽ᵗ⁾): "
+                              "U⁽ᵗ⁾ feeds U⁽ᵗ⁺¹⁾ along with every node.", lambda c: c["global_feeds"][1:]),
+            )),
+            Part("global_1", Vector(partial=True), misconceptions=tuple(
                 Misconception(name, text, lambda c, name=name: distinct(c["global_wrong"][name], c["global_1"]))
                 for name, text in (
                     ("raw-nodes", "You added the raw node vectors vᵢ; this rule sums the transformed ones, f_v(vᵢ)."),

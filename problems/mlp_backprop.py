@@ -7,7 +7,7 @@ from grader.answers.base import FollowThrough, Misconception
 from grader.answers.lists import Vector
 from grader.answers.numbers import sigfig_tolerance
 from grader.params import Param, as_fraction, choice, integer, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
 SIGMOID, TANH = "sigmoid", "tanh"
@@ -77,6 +77,8 @@ class MlpBackprop(Problem):
     example = {"k": 2, "activation": SIGMOID, "x": 1, "y_true": 1, "A": [1, -2], "b": [0, 1],
                "C": [2, -1], "d": 0, "lr": 0.5}
     part_ids = ("dsigma", "dL_dd", "dL_dC_i", "dL_db_i", "dL_dA_i", "grad_b", "b_next")
+    paper = "the derivations are for paper; grad_b and b_next need a calculator (sigmoids of small numbers)"
+    variety = Variety(parts={name: None for name in ("dsigma", "dL_dd", "dL_dC_i", "dL_db_i", "dL_dA_i")})
 
     def draw(self, rng, p):
         pick = lambda values, size=None: rng.choice(values, size=size).tolist()  # noqa: E731
@@ -150,7 +152,7 @@ class MlpBackprop(Problem):
         """The numeric parts, graded to 3 significant figures; `b_next` follows through from `grad_b`."""
         wrong = lambda key: lambda c: distinct(c["grad_b_wrong"][key], c["grad_b"])  # noqa: E731
         return [
-            Part("grad_b", Vector(), points=2, misconceptions=(
+            Part("grad_b", Vector(partial=True, index="∂L/∂b_{i}"), points=2, misconceptions=(
                 Misconception("no-residual", "You dropped the factor (y_pred − y_true) that ∂L/∂y_pred "
                               "contributes: ∂L/∂bᵢ = 2(y_pred − y_true)Cᵢσ'(zᵢ).", wrong("no-residual")),
                 Misconception("sign-error", "Check the sign: ∂L/∂y_pred = 2(y_pred − y_true), not "
@@ -160,7 +162,7 @@ class MlpBackprop(Problem):
                 Misconception("missing-factor-2", "You lost the factor 2 from differentiating the "
                               "square (y_true − y_pred)².", wrong("missing-factor-2")),
             )),
-            Part("b_next", Vector(), misconceptions=(
+            Part("b_next", Vector(partial=True, index="b_{i}"), misconceptions=(
                 Misconception("gradient-ascent", "You stepped along the gradient: descent subtracts it, "
                               "b − α∂L/∂b.", lambda c: distinct(step(c["b"], -c["lr"], c["grad_b"]), c["b_next"])),
                 Misconception("missing-learning-rate", "You subtracted the whole gradient: scale it by the "
@@ -191,7 +193,7 @@ class MlpBackprop(Problem):
             return (
                 Misconception("no-residual", "You dropped the factor (y_pred − y_true): the chain rule "
                               "starts from ∂L/∂y_pred = 2(y_pred − y_true), which multiplies every "
-                              "gradient. (The seed's printed solution makes the same slip.)",
+                              "gradient. (The solution printed in the course's midterm review makes the same slip.)",
                               lambda c: expression("2", "C_i", "sigma'(z_i)", *tail)),
                 *common("C_i", "sigma'(z_i)", *tail),
                 Misconception("activation-for-derivative", "You used σ(zᵢ) where the chain rule needs the "

@@ -8,11 +8,11 @@ from grader.answers.base import Misconception
 from grader.answers.choice import Text
 from grader.answers.lists import Vector
 from grader.params import Param, as_fraction, matrix, number, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.problems.batchnorm_forward import exact_sqrt
 from grader.registry import register
 
-MAX_ENTRY = 8  # drawn A stays small enough for paper
+MAX_ENTRY = 12  # drawn A stays small enough for paper
 
 
 def quaternion_columns(q, n):
@@ -79,20 +79,22 @@ class RidgeRegression(Problem):
     source = "Midterm Review: Basics, Q2"
     params = (
         Param("A", "matrix", "the n×d data matrix",
-              range="n = 3..4, d = 2..3, orthogonal integer columns of distinct integer norms",
+              range="n = 3..4, d = 2..3, orthogonal integer columns of distinct integer norms, entries up to 12",
               check=matrix((1, 8), (1, 6))),
         Param("b", "list of numbers", "the n targets", range="integers -4..4", check=number_list(1, 8)),
         Param("lam", "number", "the regularisation weight λ ≥ 0", range="1..6", check=number()),
     )
     example = {"A": [[1, 4], [2, 2], [2, -4]], "b": [1, 2, 3], "lam": 1}
     part_ids = ("closed_form", "x", "filter_factors", "interpret")
+    paper = "orthogonal integer columns: AᵀA is diagonal, so x and the filter factors are exact fractions"
+    variety = Variety(parts={"closed_form": None, "singular values": 0.15})
 
     def draw(self, rng, p):
         out = {}
         if "A" not in p:
             n = int(rng.integers(3, 5))
             d = int(rng.integers(2, min(n, 3) + 1))
-            q = [int(v) for v in rng.integers(0, 3, size=4)]
+            q = [int(v) for v in rng.integers(0, 4, size=4)]
             Q = quaternion_columns(q, n)
             norm2 = sum(v * v for v in q)
             if norm2 == 0 or n == 4 and isqrt(norm2) ** 2 != norm2:
@@ -105,7 +107,7 @@ class RidgeRegression(Problem):
             if all(sum(v != 0 for v in col) == 1 for col in Q):  # a signed permutation: too trivial
                 raise Redraw
             cols = [int(j) for j in rng.permutation(n)[:d]]
-            scale = [int(s) for s in rng.permutation([1, 2, 3])[:d]]
+            scale = [int(s) for s in rng.permutation([1, 2, 3, 4, 5])[:d]]
             rows = [int(i) for i in rng.permutation(n)]
             signs = [int(s) for s in rng.choice([-1, 1], size=d)]
             A = [[Q[r][c] * s * g for c, s, g in zip(cols, scale, signs)] for r in rows]
@@ -165,6 +167,9 @@ class RidgeRegression(Problem):
                 "σᵢ² ≪ λ are damped towards zero (≈ σᵢ/λ). The inverse always exists for λ > 0."),
         }
 
+    def measures(self, p, ctx):
+        return {"singular values": [str(s) for s in ctx["sigma"]]}
+
     def parts(self, p):
         from grader.answers.matrix_expr import MatrixExpression
 
@@ -187,7 +192,7 @@ class RidgeRegression(Problem):
                     "You wrote the transpose xᵀ (a row): x = (AᵀA + λI)⁻¹Aᵀb is a column of d entries.",
                     lambda c: "b^T A (A^T A + lambda I)^(-1)"),
             )),
-            Part("x", Vector(), points=2, misconceptions=(
+            Part("x", Vector(partial=True, index="x_{i}"), points=2, misconceptions=(
                 Misconception(
                     "no-regularisation",
                     "That is the least-squares solution (AᵀA)⁻¹Aᵀb: you left out λ.",
@@ -202,7 +207,7 @@ class RidgeRegression(Problem):
                     "Check the sign: solve (AᵀA + λI)x = Aᵀb, not (AᵀA − λI)x = Aᵀb.",
                     differs("minus_lambda")),
             )),
-            Part("filter_factors", Vector(), misconceptions=(
+            Part("filter_factors", Vector(partial=True, index="factor {i} (σ_{i})"), misconceptions=(
                 Misconception(
                     "squared-factor",
                     "σᵢ²/(σᵢ² + λ) is the factor relative to least squares (which multiplies uᵢᵀb by "

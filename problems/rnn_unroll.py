@@ -11,7 +11,7 @@ from grader.answers.choice import Boolean
 from grader.answers.lists import Matrix, Vector
 from grader.answers.numbers import Number
 from grader.params import Param, as_fraction, choice, integer, number_list
-from grader.problem import Part, Problem, Redraw
+from grader.problem import Part, Problem, Redraw, Variety
 from grader.problems.gnn_message_passing import distinct, matvec
 from grader.registry import register
 
@@ -97,6 +97,8 @@ class RnnUnroll(Problem):
     example = {"activation": "linear", "W": "1/2", "u": 1, "h0": 2, "x": [1, 0, -1],
                "n_hidden": 128, "n_input": 64}
     part_ids = ("hidden", "impulse", "stable", "param_count", "beam_cost", "beam_cost_no_state")
+    paper = "linear steps with simple fractions (tanh variants need a calculator)"
+    variety = Variety(parts={"beam_cost": None, "beam_cost_no_state": None})
 
     def draw(self, rng, p):
         out = {}
@@ -149,6 +151,15 @@ class RnnUnroll(Problem):
         rho = spectral_radius(self._matrix(W))
         if abs(rho - 1) < 1e-9:
             raise self.invalid("W", "has spectral radius 1: stability is borderline, neither decaying nor growing")
+
+    @classmethod
+    def _entries_feedback(cls, W) -> str:
+        """The entry-wise reading of stability, the way round this W's entries suggest it."""
+        if all(abs(w) < 1 for row in cls._matrix(W) for w in row):
+            return ("Entries below 1 in magnitude do not make W stable: look at its eigenvalues "
+                    "(the spectral radius).")
+        return ("An entry of magnitude 1 or more does not make W unstable: look at its eigenvalues "
+                "(the spectral radius).")
 
     @staticmethod
     def _matrix(W):
@@ -205,7 +216,8 @@ class RnnUnroll(Problem):
         tanh = p["activation"] == "tanh"
         entry = Number(**TANH_TOLERANCE) if tanh else Number()
         state = entry if scalar else Vector(entry=entry)
-        sequence = Vector(entry=entry) if scalar else Matrix(entry=entry)
+        sequence = Vector(entry=entry, partial=True, index="h_{i}") if scalar \
+            else Matrix(entry=entry, partial=True, index="h_{r}, entry {c}")
 
         kinds = {"hidden": state, "impulse": sequence}
 
@@ -238,8 +250,7 @@ class RnnUnroll(Problem):
                 "ρ(W) < 1, like an IIR filter whose poles lie inside the unit circle.")), misconceptions=(
                 Misconception("sign", "A negative weight below -1 makes the state alternate in sign while "
                               "growing: what matters is |w| < 1.", wrong("sign", "stable")),
-                Misconception("entries", "Entries below 1 in magnitude do not make W stable: look at its "
-                              "eigenvalues (the spectral radius).", wrong("entries", "stable")),
+                Misconception("entries", self._entries_feedback(p["W"]), wrong("entries", "stable")),
             )),
             Part("param_count", Number(exact=True), misconceptions=(
                 Misconception("times-T", "The same weights are used at every time step: unrolling over T "

@@ -98,7 +98,12 @@ def test_vector_shape_message_and_partial_credit():
     outcome = Vector().grade([1, 2, 3], [1, 2])
     assert "vector of 2 entries" in outcome.feedback and "3" in outcome.feedback
     partial = Vector(partial=True).grade([1, 5, 3, 9], [1, 2, 3, 4])
-    assert partial.verdict == "partial" and partial.score == 0.5 and "2, 4" in partial.feedback
+    assert partial.verdict == "partial" and partial.score == 0.5
+    assert "entry 2 (you gave 5); entry 4 (you gave 9)" in partial.feedback
+    named = Vector(index="x_{i}").grade([1, 2, 7], [1, 2, 3])
+    assert named.feedback == "1 of 3 entries is off: x_3 (you gave 7)."
+    pixels = Matrix(index="[{r0}, {c0}]").grade([[1, 2], [3, 0]], [[1, 2], [3, 4]])
+    assert "[1, 1] (you gave 0)" in pixels.feedback
 
 
 def test_matrix():

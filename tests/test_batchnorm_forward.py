@@ -18,6 +18,8 @@ def test_drawn_batches_are_exact_and_for_paper(seed):
     assert isinstance(c["std"], Fraction) and c["std"].denominator == 1 and c["variance"] > 1
     assert all(isinstance(y, Fraction) for y in c["output"])
     assert 4 <= c["m"] <= 6 and all(abs(x) <= 20 for x in c["x"])
+    assert len(set(c["x"])) >= 3, "a batch of two values makes a pattern, not an exercise"
+    assert len({abs(y) for y in c["output"]}) >= 2, "an output of ±1 only"
 
 
 def test_draws_vary():

@@ -34,7 +34,7 @@ def test_drawn_trees_have_no_ties_and_hold_a_trap(seed):
     assert scorer.cut_ties(p["beam_width"], p["length"]) == []
     assert scorer.greedy(p["length"])[1] == []
     assert c["ranked"][0][1] != c["ranked"][1][1]
-    assert not c["is_optimal"] or c["greedy"] != c["returned"]
+    assert not c["is_optimal"] or c["greedy"] != c["returned"] or c["greedy"] == c["most_likely"]
     for prefix in prefixes(p["vocab"], p["length"]):
         dist = p["tree"][prefix]
         assert abs(sum(math.exp(v) for v in dist.values()) - 1) <= 0.005
@@ -120,3 +120,16 @@ def test_the_tree_figure_shows_every_log_probability():
     for value in ("-0.65", "-0.73", "-4.61", "-0.01"):
         assert value in text
     assert text.count("\n") >= 14  # 2 + 4 + 8 edges under the root
+
+
+def test_beam_width_above_the_vocabulary_is_refused():
+    with pytest.raises(InvalidParams) as err:
+        PROBLEM.instance(1, {"beam_width": 5, "vocab": ["neural", "network"]})
+    assert err.value.param == "beam_width" and "M ≥ k" in str(err.value)
+
+
+def test_greedy_is_sometimes_optimal_and_beam_search_half_the_time():
+    insts = [PROBLEM.instance(seed) for seed in range(1, 121)]
+    optimal = sum(i.context["is_optimal"] for i in insts)
+    greedy = sum(i.context["greedy"] == i.context["most_likely"] for i in insts)
+    assert 40 <= optimal <= 80 and greedy >= 8

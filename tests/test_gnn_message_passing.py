@@ -7,7 +7,7 @@ import pytest
 from grader import registry
 from grader.errors import InvalidParams
 from grader.grading import grade_part
-from grader.problems.gnn_message_passing import distances
+from grader.problems.gnn_message_passing import determinant, distances
 
 SEED = next(c for c in json.loads((Path(__file__).parent / "data" / "seed_cases.json").read_text())["cases"]
             if c["problem"] == "gnn-message-passing")
@@ -44,7 +44,8 @@ def test_drawn_graphs_are_well_posed(problem, seed):
     assert p["source"] != p["target"]
     assert len(distances(nodes, p["edges"], nodes[0])) == len(nodes), "graph not connected"
     hops = distances(nodes, p["edges"], p["source"])[p["target"]]
-    assert hops >= 3
+    assert hops >= 1
+    assert determinant(p["W"]) != 0, "a singular W maps distinct nodes to the same vector"
     assert all(sum(n in e for e in p["edges"]) <= 3 for n in nodes)
     assert all(-3 <= x <= 3 for v in p["features"].values() for x in v)
     assert len({tuple(v) for v in p["features"].values()}) == len(nodes)
@@ -124,7 +125,7 @@ def test_pinning_only_the_graph_draws_the_rest(problem):
     p = {"nodes": ["P", "Q", "R", "S", "T"], "edges": [["P", "Q"], ["Q", "R"], ["R", "S"], ["S", "T"]]}
     inst = problem.instance(3, p)
     assert set(inst.params["features"]) == set(p["nodes"])
-    assert int(inst.answer("hops")) >= 3
+    assert 1 <= int(inst.answer("hops")) <= 4
 
 
 def test_figure_shows_every_node_with_its_vector(problem, seed_instance):
@@ -132,3 +133,23 @@ def test_figure_shows_every_node_with_its_vector(problem, seed_instance):
     text = fig.text()
     assert "A  [1, 2]" in text and "D  [-3, 2]" in text and "A–B" in text
     assert fig.highlight == ["A", "D"]
+
+
+def test_unrolled_diagram_parts_on_the_discussion_graph(problem, seed_instance):
+    inst, c = seed_instance, seed_instance.context
+    assert set(c["feeds"]) == {"D", "C"}
+    assert c["unrolled_edges"] == 4 + 2 * 3
+    assert c["unrolled_edges_global"] == 5 + 2 * (3 + 4)
+    assert set(c["global_feeds"]) == {"U", "A", "B", "C", "D"}
+    named = {("feeds", '["C"]'): "neighbours-only", ("unrolled_edges", 6): "no-self-edges",
+             ("unrolled_edges", 7): "one-way-edges", ("unrolled_edges_global", 15): "global-one-way",
+             ("unrolled_edges_global", 18): "global-no-self", ("global_feeds", "A, B, C, D"): "global-without-U"}
+    for (pid, answer), name in named.items():
+        assert grade_part(inst, inst.part(pid), answer, {}).misconception == name, pid
+    assert grade_part(inst, inst.part("feeds"), "d, c", {}).verdict == "correct"
+
+
+def test_hops_spread_over_seeds(problem):
+    hops = [problem.instance(seed).context["hops"] for seed in range(1, 61)]
+    assert 1 in hops and 2 in hops and 3 in hops
+    assert max(hops.count(k) for k in set(hops)) <= 30

@@ -191,3 +191,16 @@ def test_bad_pins_name_the_parameter(problem, pins, name):
     with pytest.raises(InvalidParams) as err:
         problem.instance(0, pins)
     assert err.value.param == name and "\n" not in str(err.value)
+
+
+def test_step_from_a_sign_flipped_gradient_gets_follow_through(problem):
+    """Seed 1: b − α·(the student's own, sign-flipped gradient) looks like gradient ascent on the
+    reference, but it is the step the solution promises credit for."""
+    inst = problem.instance(1, {"k": 3, "activation": "sigmoid", "x": -1, "y_true": 2, "A": [0.5, -0.5, -2],
+                                "b": [0, 0, -1], "C": [-2, -2, 2], "d": 1, "lr": 0.1})
+    own = [-1.446, -1.446, 1.209]
+    step = [b - 0.1 * g for b, g in zip(inst.context["b"], own)]
+    result = {p.id: p for p in grade(inst, {"grad_b": own, "b_next": step}).parts}
+    assert result["grad_b"].misconception == "sign-error"
+    assert result["b_next"].verdict == "correct" and "Follow-through" in result["b_next"].feedback
+    assert result["b_next"].misconception is None

@@ -32,7 +32,7 @@ def test_drawn_instances_are_exact_and_for_paper(problem, seed):
     A = np.asarray(p["A"], dtype=float)
     n, d = A.shape
     assert 3 <= n <= 4 and 2 <= d <= min(n, 3)
-    assert all(isinstance(v, int) and abs(v) <= 8 for row in p["A"] for v in row)
+    assert all(isinstance(v, int) and abs(v) <= 12 for row in p["A"] for v in row)
     gram = A.T @ A
     assert np.count_nonzero(gram - np.diag(np.diag(gram))) == 0  # orthogonal columns: AᵀA diagonal
     assert len(set(np.diag(gram))) == d  # distinct singular values: an unambiguous order

@@ -136,3 +136,16 @@ def test_matrix_rnn_needs_vector_input_weights(problem):
     with pytest.raises(InvalidParams) as err:
         problem.instance(0, dict(MATRIX, u=1))
     assert err.value.param == "u"
+
+
+@pytest.mark.parametrize("W, answer, words", [
+    ([["-1/2", 1], ["-1/2", 0]], False, "does not make W unstable"),  # seed 10: stable, one entry is 1
+    ([[1, "1/2"], ["-1/2", 0]], False, "does not make W unstable"),
+    ([["3/4", "3/4"], ["3/4", "3/4"]], True, "Entries below 1 in magnitude do not make W stable"),
+])
+def test_entry_wise_stability_feedback_points_the_right_way(problem, W, answer, words):
+    inst = problem.instance(1, {"activation": "linear", "W": W, "u": [1, 0], "h0": [0, 1], "x": [1, 0, -1]})
+    assert inst.context["stable"] is not answer
+    result = grade_part(inst, inst.part("stable"), answer, {})
+    assert result.misconception == "entries" and words in result.feedback
+

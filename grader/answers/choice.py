@@ -73,16 +73,19 @@ class Choice(AnswerType):
     name = "choice"
     options: tuple[str, ...] = ()
     explanation: str = ""
+    letters: bool = True  # False where options are short words that letters would shadow (N, S, E, W)
 
     def _index(self, raw: Any) -> int:
         if isinstance(raw, str):
             check_size(raw)
             word = _option_key(raw)
-            if len(word) == 1 and "a" <= word < chr(ord("a") + len(self.options)):
+            if self.letters and len(word) == 1 and "a" <= word < chr(ord("a") + len(self.options)):
                 return ord(word) - ord("a")
             for i, option in enumerate(self.options):
                 if _option_key(option) == word:
                     return i
+        if not self.letters:
+            raise AnswerParseError(f"expected one of {', '.join(self.options)}")
         letters = ", ".join(chr(65 + i) for i in range(len(self.options)))
         raise AnswerParseError(f"expected one of the options ({letters}) by letter or text")
 
@@ -93,22 +96,25 @@ class Choice(AnswerType):
         return ref if isinstance(ref, int) and not isinstance(ref, bool) else self._index(ref)
 
     def compare(self, sub, ref) -> Outcome:
-        verdict = Outcome.correct() if sub == ref else Outcome.incorrect(
-            f"The answer is {chr(65 + ref)}: {self.options[ref]}.")
+        named = f"{chr(65 + ref)}: {self.options[ref]}" if self.letters else self.options[ref]
+        verdict = Outcome.correct() if sub == ref else Outcome.incorrect(f"The answer is {named}.")
         return _with_explanation(verdict, self.explanation)
 
     def canonical(self, ref) -> Any:
-        return chr(65 + self.reference(ref))
+        ref = self.reference(ref)
+        return chr(65 + ref) if self.letters else self.options[ref]
 
     def notations(self, ref) -> list[Any]:
         ref = self.reference(ref)
-        return [self.options[ref], chr(97 + ref)]
+        return [self.options[ref], chr(97 + ref)] if self.letters else [self.options[ref].lower()]
 
     def perturb(self, ref, rng) -> list[Any]:
         ref = self.reference(ref)
-        return [chr(65 + i) for i in range(len(self.options)) if i != ref][:2]
+        return [self.canonical(i) for i in range(len(self.options)) if i != ref][:2]
 
     def rule(self) -> str:
+        if not self.letters:
+            return f"Answer with one of {', '.join(self.options)}."
         return "Answer with the option's letter or its text."
 
 

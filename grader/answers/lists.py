@@ -107,6 +107,9 @@ class Vector(AnswerType):
     entry: Number = field(default_factory=Number)
     partial: bool = False
     ndim: int = 1
+    # how feedback names an entry, as the exercise numbers it: a format with {i} (position from 1),
+    # {i0} (from 0) and, for matrices, {r}, {c} (from 1) and {r0}, {c0} (from 0)
+    index: str = ""
 
     def structure(self, raw: Any) -> tuple[tuple[int, ...], list]:
         """The shape and the raw entries of an answer, before any entry is read. A column
@@ -170,11 +173,20 @@ class Vector(AnswerType):
         wrong = [i for i, (s, r) in enumerate(zip(svals, rvals)) if not self.entry.close(s, r)]
         if not wrong:
             return Outcome.correct()
-        names = ", ".join(_index(i, rshape) for i in wrong[:6]) + (" …" if len(wrong) > 6 else "")
-        feedback = f"{len(wrong)} of {len(rvals)} entries are off: {names}."
+        names = "; ".join(f"{self._name(i, rshape)} (you gave {self.entry.canonical(svals[i])})"
+                          for i in wrong[:6]) + (" …" if len(wrong) > 6 else "")
+        verb = "is" if len(wrong) == 1 else "are"
+        feedback = f"{len(wrong)} of {len(rvals)} entries {verb} off: {names}."
         if self.partial:
             return Outcome.fraction(1 - len(wrong) / len(rvals), feedback)
         return Outcome.incorrect(feedback)
+
+    def _name(self, i: int, shape: tuple[int, ...]) -> str:
+        if not self.index:
+            return ("entry " if len(shape) < 2 else "") + _index(i, shape)
+        cols = shape[1] if len(shape) == 2 and shape[1] else 1
+        r0, c0 = divmod(i, cols)
+        return self.index.format(i=i + 1, i0=i, r=r0 + 1, c=c0 + 1, r0=r0, c0=c0)
 
     def plain(self, parsed) -> Any:
         shape, vals = self.reference(parsed)
@@ -276,6 +288,10 @@ class ShapeList(AnswerType):
     def compare(self, sub, ref) -> Outcome:
         if len(sub) != len(ref):
             return Outcome.incorrect(f"Expected {len(ref)} shapes (one a layer), got {len(sub)}.")
+        if len({s[:1] for s in sub}) == 1 and all(len(s) == len(r) + 1 and s[1:] == r for s, r in zip(sub, ref)):
+            return Outcome.incorrect(
+                f"Every shape starts with the batch dimension ({_INTEGERS.entry.canonical(sub[0][0])}); give "
+                "each shape without it, e.g. [C, H, W] after a conv layer and [features] after a linear one.")
         wrong = [i + 1 for i, (s, r) in enumerate(zip(sub, ref)) if s != r]
         if not wrong:
             return Outcome.correct()

@@ -48,7 +48,7 @@ def describe(problem) -> dict:
     parts = [{"id": part.id, "type": part.type.name, "points": part.points, "rule": part.type.rule()}
              for part in problem.example_parts()]
     return {"id": problem.id, "title": problem.title, "topic": problem.topic, "source": problem.source,
-            "params": params, "parts": parts, "example": problem.example}
+            "paper": problem.paper, "params": params, "parts": parts, "example": problem.example}
 
 
 @click.command("show")
@@ -64,6 +64,7 @@ def show_cmd(problem_id, as_json):
 
     console = _console()
     console.print(f"[bold]{info['id']}[/bold]: {info['title']}  [dim]({info['topic']}; {info['source']})[/dim]")
+    console.print("On paper: " + (info["paper"] or "needs a calculator"), markup=False)
     params = Table(title="Parameters", title_justify="left")
     for col in ("name", "type", "default / range", "meaning"):
         params.add_column(col, overflow="fold")
