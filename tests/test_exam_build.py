@@ -214,15 +214,6 @@ def test_roster_with_extra_columns_and_blank_lines(invoke, tmp_path):
     assert manifest["students"]["a1"]["email"] == "x@y" and set(manifest["students"]) == {"a1", "b2"}
 
 
-def test_scale_points_sums_exactly():
-    from grader.exam.build import scale_points
-
-    for parts, total in [([1, 1, 1], 10), ([1, 2, 3, 4], 7), ([0.5, 0.25], 1), ([1], 2.5)]:
-        scaled = scale_points(parts, total)
-        assert round(sum(scaled) * 10_000) == round(total * 10_000)
-        assert all(x > 0 for x in scaled)
-
-
 @pytest.mark.tex
 def test_pdf_when_tex_is_installed(invoke, tmp_path):
     from grader.pdf import tex_engine

@@ -1,6 +1,7 @@
 """`grader exam build` and `grader exam grade`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -31,19 +32,28 @@ def exam_group():
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help=JOBS_HELP)
 @click.option("--pdf/--no-pdf", default=None,
               help="Compile exam.pdf and the solutions' PDF (default: when latexmk or pdflatex is installed).")
-def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf):
+@click.option("--id-column", metavar="NAME", default=None,
+              help="The roster column holding the student id (default: `id`; `SIS User ID` in a Canvas "
+                   "export, `SID` in a Gradescope roster).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (exam id and counts) on stdout.")
+def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf, id_column, as_json):
     """Build one variant per student and problem, with the staff's key and manifest."""
     from grader.exam.build import build_exam
     from grader.exam.parallel import default_jobs
     from grader.exam.spec import load_roster, load_spec, resolve_secret
 
     spec = load_spec(exam_file)
-    students, roster = load_roster(roster_file)
+    students, roster = load_roster(roster_file, id_column)
     out = Path(out_dir)
     secret, note = resolve_secret(secret_file, out / "staff")
     click.echo(note, err=True)
     result = build_exam(spec, exam_file, students, roster, roster_file, secret, out,
                         jobs=jobs or default_jobs(), pdf=pdf)
+    if as_json:
+        click.echo(json.dumps({"exam": spec.id, "students": result.students, "problems": len(result.problems),
+                               "variants": [p["variants"] for p in result.problems], "pdf": result.pdf,
+                               "warnings": result.warnings, "out": str(out)}, ensure_ascii=False))
+        return
     from rich.table import Table
 
     table = Table(title=f"{spec.title}: {result.students} students", title_justify="left")
