@@ -31,7 +31,7 @@ from typing import Any, Iterator
 from grader import __version__
 from grader.errors import AnswerFileError, ExamError, GraderError
 from grader.exam.files import sha256
-from grader.exam.points import exact, round_parts, total
+from grader.exam.points import exact, round_parts, shown, total
 from grader.text import one_line
 
 MAX_SUBMISSION_BYTES = 1024 * 1024
@@ -623,7 +623,7 @@ def _student_inputs(record: dict, grade: StudentGrade) -> dict:
     rounded = grade.rounded()
     return {"file": record["file"], "digest": record["digest"],
             "problems": [{"inputs": p.get("inputs"),
-                          "parts": {q.id: {"score": "pending" if q.pending else str(s), "why": list(q.why)}
+                          "parts": {q.id: {"score": "pending" if q.pending else shown(s), "why": list(q.why)}
                                     for q, s in zip(pg.parts, scores)}}
                          for p, pg, scores in zip(record["problems"], grade.problems, rounded["parts"])]}
 
