@@ -65,11 +65,12 @@ def key_entry(instance, item: ExamProblem) -> dict:
 
 def draw(job: _Job, item: ExamProblem, student_id: str, start: int):
     """(attempt, instance) for the first attempt from `start` on whose HMAC seed gives a
-    variant meeting the problem's `require`; None when no attempt left does."""
+    variant meeting the problem's `require`, with the exam's parts of the problem (in any
+    order); None when no attempt left does."""
     problem = registry.get(item.id)
     for attempt in range(start, MAX_REDRAWS):
         instance = variant(problem, item, exam_seed(job.secret, job.exam_id, student_id, item.index, attempt))
-        if instance is not None and (not item.part_ids or tuple(instance.part_ids) == item.part_ids):
+        if instance is not None and (not item.part_ids or sorted(instance.part_ids) == sorted(item.part_ids)):
             return attempt, instance
     return None
 
