@@ -69,6 +69,7 @@ class PartGrade:
     misconception: str | None = None
     relation: str | None = None
     answer: str | None = None  # the student's answer on one line (None when unanswered)
+    by_person: bool = False  # scored by a person (`--scores`), not by the engine
 
     @property
     def pending(self) -> bool:
@@ -402,7 +403,8 @@ def grade_exam(exam_dir: Path, submissions: Path, out: Path, *, jobs: int = 1, t
         raise ExamError(f"--take must be one of {', '.join(TAKE)}")
     if not submissions.is_dir():
         raise ExamError("the submissions folder does not exist", where=str(submissions))
-    read_key(exam_dir)  # a folder that is no exam fails before RESULTS is touched
+    if not (exam_dir / "staff" / "key.json").is_file():  # a folder that is no exam fails before RESULTS is touched
+        read_key(exam_dir)
     with run_lock(out):
         return _grade(exam_dir, submissions, out, jobs, take, overrides, scores)
 
@@ -480,7 +482,8 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
         problems = record.get("problems") if record.get("student") == sid else None
         problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
         stale = [i for i, p in enumerate(problems) if not isinstance(p, dict) or p.get("inputs") != wanted[i]]
-        record = {"file": name, "student": sid, "when": when, "digest": digest, "problems": problems}
+        record = {"file": name, "student": sid, "when": when, "digest": digest,
+                  "problems": problems if stale else slim(problems)}
         records[name] = record
         if stale:
             todo.append((name, data, sid, entries_json[sid], stale,
@@ -504,6 +507,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
             record["problems"][int(i)] = dict(problem, inputs=wanted[int(i)])
         with writing(cache / f"{digest}.json"):
             _write_cache(cache / f"{digest}.json", {"student": record["student"], "problems": record["problems"]})
+        record["problems"] = slim(record["problems"])
 
     run_all(grade_task, todo, jobs=jobs, description="grading", on_crash=_crashed, on_result=finished, chunk=4)
     if mismatches:
@@ -528,6 +532,23 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     summary.stats = summarize(summary)
     write_outputs(summary, kept_scores)
     return summary
+
+
+SLIM_PART = ("id", "verdict", "fraction", "misconception", "relation", "accepted")
+
+
+def slim(problems: list[dict]) -> list[dict]:
+    """What grades and statistics need of a cached result (the rest, such as worked solutions,
+    is read back from the cache file when a student's files are written): memory stays small."""
+    out = []
+    for p in problems:
+        parts = []
+        for part in p["parts"]:
+            kept = {k: part[k] for k in SLIM_PART if k in part}
+            kept["answer"] = None if part.get("answer") is None else one_line(part["answer"], SHOWN_ANSWER_CHARS)
+            parts.append(kept)
+        out.append({k: p[k] for k in ("variant", "invalid", "inputs") if k in p} | {"parts": parts})
+    return out
 
 
 def _with_student(record: dict, sub) -> dict:
@@ -591,7 +612,8 @@ def assemble(record: dict, columns: list[Column], points: list[dict], rules, sco
             if verdict == "manual":
                 score = None
             given = scores.get((col.label, pid), {}).get(sid)
-            if given is not None:
+            by_person = given is not None
+            if by_person:
                 score, why = given.points, [f"scored by a person ({given.source})"]
                 if given.comment:
                     why.append(f"comment: {given.comment}")
@@ -611,7 +633,7 @@ def assemble(record: dict, columns: list[Column], points: list[dict], rules, sco
                 score, maximum, verdict = Fraction(0), Fraction(0), "dropped"
                 why = [f"the part counts for nobody ({dropped.where})"]
             parts.append(PartGrade(pid, verdict, score, maximum, frac, tuple(why), part.get("misconception"),
-                                   part.get("relation"), part.get("answer")))
+                                   part.get("relation"), part.get("answer"), by_person))
         problems.append(ProblemGrade(col.index, col.label, col.problem, result.get("variant", ""), parts,
                                      result.get("invalid", "")))
     adjust = [(r.points, r.reason) for r in rules.of("adjust") if r.student == sid]

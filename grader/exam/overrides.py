@@ -87,7 +87,7 @@ def load_overrides(path: str | None, columns, students: set[str]) -> Overrides:
         if not isinstance(tables, list):
             raise ExamError(f"{kind} must be written [[{kind}]]", where=name)
         for n, table in enumerate(tables):
-            where = f"{name}, line {lines.get((kind, n), '?')}"
+            where = f"{Path(name).name}, line {lines.get((kind, n), '?')}"
             rules.append(_rule(kind, table, where, columns, students))
     return Overrides(rules)
 
@@ -203,7 +203,7 @@ def read_scores(folder: str, columns, points_of) -> dict[tuple[str, str], dict[s
                 if sid in scores:
                     raise ExamError(f"student {sid!r} is scored twice (also {scores[sid].source})",
                                     where=f"{shown}, line {line}")
-                scores[sid] = Score(value, cell("comment"), f"{shown}, line {line}")
+                scores[sid] = Score(value, cell("comment"), f"{path.name}, line {line}")
         except csv.Error as exc:
             raise ExamError(f"not a valid CSV file: {exc}", where=f"{shown}, line {reader.line_num}") from None
         merged[(label, part)] = scores

@@ -18,8 +18,9 @@ SMALL_N = 30
 FACTORS = (2, 3, 4, 5, 10, 100, 1000)
 
 
-def _num(x: float):
-    x = round(float(x), 4)
+def _num(x: float, digits: int = 2):
+    """Points and scores to 2 decimals; shares and correlations to 4."""
+    x = round(float(x), digits)
     return int(x) if x.is_integer() else x
 
 
@@ -147,7 +148,7 @@ def _parts(summary, grades, totals: list[float]) -> list[dict]:
                 scored += 1
                 fractions.append(float(part.score / part.max))
                 rest.append(total_score - float(part.score))
-                if part.verdict in ("incorrect", "partial", "invalid"):
+                if part.verdict in ("incorrect", "partial", "invalid") and not part.by_person:
                     if part.misconception:
                         misconceptions[part.misconception] += 1
                         mistakes[f"misconception: {part.misconception}"] += 1
@@ -165,9 +166,9 @@ def _parts(summary, grades, totals: list[float]) -> list[dict]:
                 "problem_index": col.index + 1, "problem": col.label, "part": pid, "points": value(points),
                 "n": n, "n_scored": scored, "small_n": scored < SMALL_N,
                 "verdicts": dict(sorted(verdicts.items())),
-                "share_correct": _num(verdicts["correct"] / n) if n else None,
-                "mean_fraction": _num(statistics.fmean(fractions)) if fractions else None,
-                "discrimination": None if r is None else _num(r),
+                "share_correct": _num(verdicts["correct"] / n, 4) if n and n != verdicts["dropped"] else None,
+                "mean_fraction": _num(statistics.fmean(fractions), 4) if fractions else None,
+                "discrimination": None if r is None else _num(r, 4),
                 "mistakes": [[m, c] for m, c in sorted(mistakes.items(), key=lambda mc: (-mc[1], mc[0]))],
                 "misconceptions": dict(sorted(misconceptions.items(), key=lambda mc: (-mc[1], mc[0]))),
                 # raw values mean something only among students who had the same numbers
