@@ -366,7 +366,7 @@ def test_phase1_statistics_and_review(cycle, phase1):
     assert f"- Reference: `{answers_of(key)['mean']}`" in review
     assert "**Worked solution.**" in review and "still to be graded by a person" in review
     html = (results / "feedback/s11.html").read_text()
-    assert "<math" in html and "Reference" in html
+    assert "Reference" in html and "Worked solution" in html and "μ= (" in html
     report = (results / "report.html").read_text()
     assert "sign flipped × 10" in report and "n = 39" in report
 

@@ -102,6 +102,7 @@ class StudentGrade:
     file: str
     problems: list[ProblemGrade]
     adjust: list[tuple[Fraction, str]] = field(default_factory=list)
+    _rounded: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def score(self) -> Fraction:
@@ -118,12 +119,15 @@ class StudentGrade:
     def rounded(self) -> dict:
         """`{"total", "max", "problems": [score], "parts": [[score]], "maxima": [...]}`, each to
         2 decimals with largest-remainder rounding: parts add up to their problem, problems
-        (and adjustments) to the total."""
+        (and adjustments) to the total. Computed once: a grade is not changed after assembly."""
+        if self._rounded is not None:
+            return self._rounded
         problems = round_parts([p.score for p in self.problems])
         parts = [round_parts([q.score or 0 for q in p.parts], total=s) for p, s in zip(self.problems, problems)]
         adjust = total(a for a, _ in self.adjust)
-        return {"total": total(problems) + adjust, "max": self.max, "problems": problems, "parts": parts,
-                "maxima": [p.max for p in self.problems]}
+        self._rounded = {"total": total(problems) + adjust, "max": self.max, "problems": problems, "parts": parts,
+                         "maxima": [p.max for p in self.problems]}
+        return self._rounded
 
 
 @dataclass
@@ -188,6 +192,7 @@ def grade_problem(entry: dict, answers: dict, field_name: str, name: str, sid: s
     from grader.checking import check_part_ids, instance_from
     from grader.exam.stats import relation
     from grader.grading import grade, run
+    from grader.markup import markdown_to_terminal_text
     from grader.render import show_answer, texts
 
     where = f"students.{sid}[{index}]"
@@ -205,20 +210,25 @@ def grade_problem(entry: dict, answers: dict, field_name: str, name: str, sid: s
                                 "`grader exam build`, or add an [[accept]] override"}
     variant = hashlib.sha256(json.dumps([entry["problem"], entry["params"]], sort_keys=True).encode()).hexdigest()[:10]
     solutions = texts(inst).solutions
+    # the review page shows worked solutions with their math as Unicode text: MathML for every
+    # part of every student would cost more than grading them
+    plain = {pid: markdown_to_terminal_text(text) for pid, text in solutions.items()}
     try:
         check_part_ids(inst, answers, name, field_name)
     except AnswerFileError as exc:
         reason = one_line(str(exc), 300)
         return {"variant": variant, "invalid": reason, "parts": [
             {"id": p.id, "verdict": "invalid", "fraction": 0.0, "feedback": reason, "answer": None,
-             "reference": show_answer(inst.answer(p.id)), "solution": solutions[p.id]} for p in inst.parts]}
+             "reference": show_answer(inst.answer(p.id)), "solution": solutions[p.id], "solution_text": plain[p.id]}
+            for p in inst.parts]}
     result = grade(inst, answers, {p.id: 1 for p in inst.parts})
     parts = []
     for part, res in zip(inst.parts, result.parts):
         raw = answers.get(part.id)
         out = {"id": part.id, "verdict": res.verdict, "fraction": float(res.score), "feedback": res.feedback,
                "answer": None if res.verdict == "unanswered" else _shown(raw, KEPT_ANSWER_CHARS),
-               "reference": show_answer(inst.answer(part.id)), "solution": solutions[part.id]}
+               "reference": show_answer(inst.answer(part.id)), "solution": solutions[part.id],
+               "solution_text": plain[part.id]}
         if res.read_as:
             out["read_as"] = res.read_as
         if res.misconception:

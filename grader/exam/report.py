@@ -30,7 +30,6 @@ def _pct(x) -> str:
 def _environment():
     import jinja2
 
-    from grader import markup
     from grader.render import bundled_templates
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(bundled_templates())),
@@ -38,7 +37,7 @@ def _environment():
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(md_text=md_text, md_code=md_code, md_block=md_block, pts=shown, pct=_pct,
-                       line=one_line, text=lambda t: visible(t, keep="\n"), html=markup.filters()["html"])
+                       line=one_line, text=lambda t: visible(t, keep="\n"))
     return env
 
 
@@ -95,7 +94,7 @@ def review(summary, sid: str, record: dict | None) -> dict:
                           "answer": raw.get("answer"), "read_as": read_as.get("text"),
                           "reference": raw.get("reference", ""), "feedback": raw.get("feedback", ""),
                           "why": list(part.why), "misconception": part.misconception,
-                          "solution": raw.get("solution", "")})
+                          "solution": raw.get("solution", ""), "solution_text": raw.get("solution_text", "")})
         problems.append({"index": col.index + 1, "label": col.label, "problem": col.problem, "score": shown(score),
                          "max": shown(problem.max), "invalid": problem.invalid, "parts": parts})
     return dict(out, graded=True, total=shown(r["total"]), max=shown(grade.max), pending=grade.pending,
