@@ -540,7 +540,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     from grader.exam.stats import summarize
 
     summary.stats = summarize(summary)
-    write_outputs(summary, kept_scores)
+    write_outputs(summary, kept_scores, jobs)
     return summary
 
 

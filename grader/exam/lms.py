@@ -158,12 +158,15 @@ class Stage:
     """Outputs written into RESULTS/.stage, then moved into place as one set: the marker
     RESULTS/.complete is removed first and written last, so it names a complete set only."""
 
-    def __init__(self, out: Path):
-        self.out, self.root, self.files = out, out / STAGE, []
-        with _writing(self.root):
-            if self.root.exists():
-                shutil.rmtree(self.root)
-            self.root.mkdir(parents=True)
+    def __init__(self, out: Path, root: str | None = None):
+        """A new, empty stage; with `root`, the stage another process made (to add files to)."""
+        self.out, self.files = out, []
+        self.root = Path(root) if root else out / STAGE
+        if root is None:
+            with _writing(self.root):
+                if self.root.exists():
+                    shutil.rmtree(self.root)
+                self.root.mkdir(parents=True)
 
     def put(self, rel: str, text: str) -> None:
         path = self.root / rel
@@ -199,19 +202,49 @@ def _writing(path: Path):
     return writing(path)
 
 
-def write_outputs(summary, scores: dict) -> None:
-    """Every file of RESULTS, staged and moved into place as one set."""
+def student_files(task: tuple) -> list[str] | str:
+    """Write one graded student's Gradescope results and review pages into the stage (in a
+    worker process); the files written, or the one-line error that stopped it."""
+    from grader.errors import GraderError
+    from grader.exam.report import feedback_html, feedback_md
+
+    summary, sid, root = task
+    stage = Stage(summary.out, root)
+    try:
+        record = summary.record(sid)
+        stage.put(f"gradescope/{sid}.json", dump_json(gradescope(summary, sid, record)))
+        stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, record))
+        stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, record))
+    except GraderError as exc:
+        return str(exc)
+    return stage.files
+
+
+def _one_student(summary, sid: str):
+    """The summary cut down to one student: what a worker needs to write their files."""
+    from dataclasses import replace
+
+    return replace(summary, students={sid: summary.students[sid]}, grades={sid: summary.grades[sid]},
+                   records={sid: summary.records[sid]}, skipped=[], missing=[], not_taken=[], stats={}, changes=[],
+                   inputs={})
+
+
+def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
+    """Every file of RESULTS, staged (the students' files in `jobs` processes) and moved into
+    place as one set."""
+    from grader.errors import ExamError
     from grader.exam.overrides import scores_to_json
+    from grader.exam.parallel import run_all
     from grader.exam.report import feedback_html, feedback_md, report_html
 
     stage = Stage(summary.out)
     stage.put("gradebook.csv", gradebook(summary))
     stage.put("canvas.csv", canvas(summary))
-    for sid in sorted(summary.grades):
-        record = summary.record(sid)
-        stage.put(f"gradescope/{sid}.json", dump_json(gradescope(summary, sid, record)))
-        stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, record))
-        stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, record))
+    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in sorted(summary.grades)]
+    for written in run_all(student_files, tasks, jobs=jobs, description="writing feedback"):
+        if isinstance(written, str):
+            raise ExamError(written)
+        stage.files += written
     for sid in sorted(notes(summary)):
         if sid not in summary.missing:
             stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, None))
