@@ -66,6 +66,7 @@ def test_hostile_text_crashes_nothing_and_reaches_nobody_raw(exam, reference):
             data.decode("utf-8")
     md = (results / "feedback/s04.md").read_text()  # n = 3: the surrogate answer
     assert "`1\ufffd`" in md
+    assert "every statistic below is rough" in (results / "report.html").read_text()  # n = 16
     html = (results / "feedback/s01.html").read_text()
     assert "<b>9</b>" not in html and "&lt;b&gt;9&lt;/b&gt;" in html
 

@@ -265,3 +265,83 @@ def test_report_and_a_students_exam_render_in_chromium(graded, tmp_path):
     exam = next((graded["dir"] / "exam" / "students").glob("*/exam.html")).resolve().as_uri()
     dom = run_chromium(browser, tmp_path, exam, "--dump-dom").stdout
     assert "<math" in dom and 'class="problem' in dom
+
+
+def rerun(graded, tmp_path, *extra, subs=None):
+    results = tmp_path / "results"
+    if not results.exists():
+        shutil.copytree(graded["results"], results)
+    return run("exam", "grade", graded["dir"] / "exam", subs or graded["dir"] / "subs", "--out", results,
+               "--jobs", "1", *extra), results
+
+
+def test_take_first_and_best(graded, tmp_path):
+    result, results = rerun(graded, tmp_path, "--take", "first", "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["not_taken"] == 1
+    assert gradebook(results)["s01"]["total"] == "0"  # the earlier, empty file
+    changes = list(csv.DictReader(io.StringIO((results / "changes.csv").read_text())))
+    assert {r["student"] for r in changes} == {"s01"} and all("another submission taken" in r["why"] for r in changes)
+    result, results = rerun(graded, tmp_path, "--take", "best")
+    assert result.exit_code == 0 and gradebook(results)["s01"]["total"] == "16"
+
+
+def test_submitted_at_must_carry_an_offset(graded, tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(graded["dir"] / "subs", subs, symlinks=True)
+    doc = json.loads((subs / "s01-copy.json").read_text())
+    doc["submitted_at"] = "2020-01-01 09:00"
+    (subs / "s01-copy.json").write_text(json.dumps(doc))
+    result, results = rerun(graded, tmp_path, subs=subs)
+    summary = json.loads((results / "summary.json").read_text())
+    reason = next(s["reason"] for s in summary["skipped"] if s["file"] == "s01-copy.json")
+    assert "submitted_at" in reason and "ISO 8601 with an offset" in reason
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('[[drop]]\nproblem = "nope"\npart = "mean"\n', "overrides.toml, line 1: [[drop]]: `problem` must be one of"),
+    ('[[drop]]\nproblem = "batchnorm-forward"\npart = "x"\n', "`part` must be a part of batchnorm-forward"),
+    ('\n[[adjust]]\nstudent = "s01"\npoints = 1\n', "overrides.toml, line 2: [[adjust]]: `reason` is needed"),
+    ('[[adjust]]\nstudent = "zz"\npoints = 1\nreason = "r"\n', "`student` must name a student of the exam"),
+    ('[[accept]]\nproblem = "batchnorm-forward#2"\npart = "mean"\n', "`answer` is needed"),
+    ('[[bonus]]\n', "unknown table 'bonus'"),
+    ('[[drop]\n', "not valid TOML"),
+])
+def test_override_errors_are_one_line(graded, tmp_path, text, needle):
+    (tmp_path / "overrides.toml").write_text(text)
+    result = run("exam", "grade", graded["dir"] / "exam", graded["dir"] / "subs", "--out", tmp_path / "r",
+                 "--overrides", tmp_path / "overrides.toml")
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and needle in result.output, result.output
+
+
+def test_edited_key_points_are_honoured_everywhere_and_edited_answers_refused(graded, tmp_path):
+    exam = tmp_path / "exam"
+    shutil.copytree(graded["dir"] / "exam", exam)
+    key = json.loads((exam / "staff/key.json").read_text())
+    for entries in key["students"].values():
+        entries[1]["parts"][0]["points"] = 1.5  # mean of problem 2: 2 -> 1.5
+        entries[1]["points"] = 5.5
+    (exam / "staff/key.json").write_text(json.dumps(key))
+    result = run("exam", "grade", exam, graded["dir"] / "subs", "--out", tmp_path / "r", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    book = gradebook(tmp_path / "r")
+    assert book["s01"]["total"] == "15.5" and book["s11"]["total"] == "11.5"
+    assert "**Total: 15.5 / 15.5**" in (tmp_path / "r/feedback/s01.md").read_text()
+    rows = list(csv.reader(io.StringIO((tmp_path / "r/canvas.csv").read_text())))
+    assert rows[1][5] == "15.5" and json.loads((tmp_path / "r/summary.json").read_text())["overall"]["max_score"] == 15.5
+    key["students"]["s05"][0]["parts"][0]["answer"] = "123"
+    (exam / "staff/key.json").write_text(json.dumps(key))
+    result = run("exam", "grade", exam, graded["dir"] / "subs", "--out", tmp_path / "r", "--jobs", "1")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "student s05, problem 1 (batchnorm-forward), part mean: the key's answer 123" in result.output
+
+
+def test_explain_and_json(graded, tmp_path):
+    result, _ = rerun(graded, tmp_path, "--explain", "s11")
+    assert result.exit_code == 0
+    assert "variance: incorrect, 0 / 2" in result.output and "reference:" in result.output
+    result, _ = rerun(graded, tmp_path, "--explain", "nobody")
+    assert result.exit_code == 2 and "student 'nobody' is not in the exam" in result.output
+    result, _ = rerun(graded, tmp_path, "--json")
+    data = json.loads(result.output)
+    assert data | {"out": ""} == {"exam": "midterm-1", "students": 40, "problems": 2, "graded": 31, "skipped": 7,
+                                  "not_taken": 1, "missing": 8, "pending": 0, "changes": 0, "reused": 32, "out": ""}
