@@ -33,3 +33,14 @@ def test_values_print_without_float_noise():
     assert shown(12902.0) == "12902"
     assert value(Fraction(5, 2)) == 2.5 and value(10.0002) == 10
     assert to_cents(0.125) == Fraction(13, 100) and to_cents(-0.125) == Fraction(-13, 100)
+
+
+def test_rounded_result_adds_up():
+    from grader.exam.points import rounded_result
+
+    result = {"student": "s1", "score": 2.5, "max_score": 5, "problems": [
+        {"problem": "p", "score": 2.5, "max_score": 5, "parts": [
+            {"id": "a", "score": 0.835, "max_score": 1.67}, {"id": "b", "score": 0.835, "max_score": 1.67},
+            {"id": "c", "score": 0.83, "max_score": 1.66}]}]}
+    out = rounded_result(result)
+    assert [p["score"] for p in out["problems"][0]["parts"]] == [0.84, 0.83, 0.83] and out["score"] == 2.5

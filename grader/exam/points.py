@@ -80,3 +80,18 @@ def shown(x: Any) -> str:
 
 def total(values: Iterable[Any]) -> Fraction:
     return sum((exact(v) for v in values), Fraction(0))
+
+
+def rounded_result(result: dict) -> dict:
+    """A `check --json` result object with every score to 2 decimals, rounded like the exam's
+    outputs: parts add up to their problem, problems to the total."""
+    problems = result.get("problems", [result])
+    shown_problems = round_parts([exact(p["score"]) for p in problems])
+    out = []
+    for p, score in zip(problems, shown_problems):
+        parts = round_parts([exact(q["score"]) for q in p["parts"]], total=score)
+        out.append(dict(p, score=value(score), max_score=value(p["max_score"]),
+                        parts=[dict(q, score=value(s), max_score=value(q["max_score"])) for q, s in zip(p["parts"], parts)]))
+    if "problems" not in result:
+        return out[0]
+    return dict(result, score=value(sum(shown_problems, Fraction(0))), max_score=value(result["max_score"]), problems=out)
