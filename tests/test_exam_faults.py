@@ -39,6 +39,7 @@ def exam(tmp_path_factory):
             answers["variance"] = "\u001b]0;TITLE\u0007\u001b[2J<b>9</b>\u0000"
         doc = {"student": sid, "exam": "midterm-1", "problems": [{"problem": "batchnorm-forward", "answers": answers}]}
         (subs / f"{sid}.json").write_text(json.dumps(doc), encoding="utf-8")
+    (subs / "evil\x1b[2J\x07.json").write_text("{not json", encoding="utf-8")
     (subs / "ghost.json").write_text(json.dumps({"student": "\udfff\u001b[31m", "problems": [
         {"problem": "batchnorm-forward", "answers": {}}]}), encoding="utf-8")
     return folder
@@ -58,7 +59,7 @@ def reference(exam):
 def test_hostile_text_crashes_nothing_and_reaches_nobody_raw(exam, reference):
     results = exam / "reference"
     assert "\x1b" not in reference.output and "\\x1b" in reference.output
-    assert "ghost.json" in reference.output
+    assert "ghost.json" in reference.output and "evil\\x1b[2J\\x07.json" in reference.output
     for path in results.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -124,15 +125,20 @@ def test_killed_at_any_moment_resumes_to_the_same_bytes(exam, reference):
 
 
 def test_a_second_run_on_the_same_results_is_refused(exam, reference, tmp_path):
-    import fcntl
-
     import shutil
 
     results = tmp_path / "r"
     shutil.copytree(exam / "reference", results)
-    with open(results / ".lock", "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w'); "
+                               "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+                               str(results / ".lock")], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "held"
         result = invoke("exam", "grade", exam / "exam", exam / "subs", "--out", results)
+    finally:
+        holder.kill()
+        holder.wait()
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "another `grader exam grade` is writing these results" in result.output
     assert invoke("exam", "grade", exam / "exam", exam / "subs", "--out", results).exit_code == 0

@@ -380,8 +380,8 @@ def run_lock(out: Path) -> Iterator[None]:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:  # a POSIX lock: worker processes do not inherit it, so it ends with this process
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise ExamError("another `grader exam grade` is writing these results; wait for it to finish",
                             where=str(out)) from None
@@ -468,7 +468,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     for name, path in submission_files(submissions):
         read = _read_submission(name, path)
         if isinstance(read, str):
-            skipped.append({"file": name, "reason": read})
+            skipped.append({"file": name, "reason": one_line(read, 500)})
             continue
         data, mtime = read
         try:
@@ -600,9 +600,9 @@ def _take(records, skipped, columns, points, rules, scores, take):
         grades[sid], files[sid] = chosen[1], chosen[0]["file"]
         for record, _ in found:
             if record is not chosen[0]:
-                not_taken.append({"file": record["file"], "student": sid,
-                                  "reason": f"{record['file']}: not taken; {sid}'s {take} submission "
-                                            f"({chosen[0]['file']}) was graded"})
+                not_taken.append({"file": one_line(record["file"]), "student": sid,
+                                  "reason": one_line(f"{record['file']}: not taken; {sid}'s {take} submission "
+                                                     f"({chosen[0]['file']}) was graded")})
     return grades, not_taken, files
 
 
