@@ -96,6 +96,7 @@ class Problem:
     example: ClassVar[dict] = {}
     part_ids: ClassVar[tuple[str, ...]] = ()  # the example's part ids, listed without solving
     template: ClassVar[str | None] = None
+    structural: ClassVar[tuple[str, ...]] = ()  # parameters that decide the part ids (drawn once per exam)
     source: ClassVar[str] = ""
     paper: ClassVar[str] = ""  # how the numbers stay hand-computable, where the exercise is for paper
     variety: ClassVar[Variety] = Variety()

@@ -124,6 +124,7 @@ class BeamSearch(Problem):
             "network network": {"neural": -0.6, "network": -0.8},
         },
     }
+    structural = ("length",)  # beam_1 ... beam_T
     part_ids = ("beam_1", "beam_2", "beam_3", "returned", "returned_logprob", "most_likely",
                 "most_likely_logprob", "is_optimal", "greedy", "complexity")
     paper = "log-probabilities with 2 decimals, summed by hand (M^T = 8 to 27 sequences, 81 in one variant in ten)"

@@ -214,15 +214,6 @@ def test_roster_with_extra_columns_and_blank_lines(invoke, tmp_path):
     assert manifest["students"]["a1"]["email"] == "x@y" and set(manifest["students"]) == {"a1", "b2"}
 
 
-def test_scale_points_sums_exactly():
-    from grader.exam.build import scale_points
-
-    for parts, total in [([1, 1, 1], 10), ([1, 2, 3, 4], 7), ([0.5, 0.25], 1), ([1], 2.5)]:
-        scaled = scale_points(parts, total)
-        assert round(sum(scaled) * 10_000) == round(total * 10_000)
-        assert all(x > 0 for x in scaled)
-
-
 @pytest.mark.tex
 def test_pdf_when_tex_is_installed(invoke, tmp_path):
     from grader.pdf import tex_engine
@@ -297,3 +288,86 @@ def test_repeated_variants_are_redrawn(invoke, tmp_path, monkeypatch, students, 
     assert ("only 5 distinct variants for 7 students" in result.output) == (students > distinct)
     for sid, entries in key["students"].items():  # the files written match the redrawn variant
         assert f"k = {entries[0]['params']['k']}" in (tmp_path / "out/students" / sid / "exam.md").read_text()
+
+
+CANVAS = '''Student,ID,SIS User ID,SIS Login ID,Section,Midterm 1 (403412),Current Score
+    Points Possible,,,,,100.00,(read only)
+"Dupont, Amélie",4242,jd01,adupont,CS182 Lec 001,,
+"Student, Test",4999,,test_student,CS182 Lec 001,,
+"王, 芳",4243,jd02,wfang,CS182 Lec 002,,
+'''
+
+
+@pytest.mark.parametrize("text, extra, ids, first", [
+    (CANVAS, (), ["jd01", "jd02"], {"name": "Amélie Dupont", "sortable": "Dupont, Amélie", "canvas_id": "4242",
+                                    "sis_user_id": "jd01", "sis_login": "adupont", "section": "CS182 Lec 001"}),
+    (CANVAS.replace("    Points Possible,,,,,100.00,(read only)\n", ""), (), ["jd01", "jd02"], {"canvas_id": "4242"}),
+    (CANVAS, ("--id-column", "SIS Login ID"), ["adupont", "test_student", "wfang"], {"sis_user_id": "jd01"}),
+    ("First Name,Last Name,SID,Email\nAda,Lovelace,1815,ada@uni.edu\nAlan,Turing,1912,alan@uni.edu\n", (),
+     ["1815", "1912"], {"name": "Ada Lovelace", "sortable": "Lovelace, Ada", "email": "ada@uni.edu"}),
+    ("Name,SID,Email\nAda Lovelace,1815,ada@uni.edu\n", (), ["1815"], {"name": "Ada Lovelace", "sortable": "Lovelace, Ada"}),
+    ("Name,SID,Email\nAda Lovelace,1815,ada@uni.edu\n", ("--id-column", "email"), ["ada@uni.edu"], {"name": "Ada Lovelace"}),
+])
+def test_rosters_from_canvas_and_gradescope(invoke, tmp_path, text, extra, ids, first):
+    exam, _ = write_exam(tmp_path)
+    (tmp_path / "export.csv").write_text(text, encoding="utf-8")
+    result = invoke("exam", "build", exam, "--roster", tmp_path / "export.csv", "--out", tmp_path / "out", "--no-pdf",
+                    "--json", *extra, env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["students"] == len(ids)
+    manifest = json.loads((tmp_path / "out/staff/manifest.json").read_text())
+    assert sorted(manifest["students"]) == sorted(ids)
+    assert first.items() <= manifest["students"][sorted(ids)[0]].items()
+
+
+def test_roster_id_column_missing(invoke, tmp_path):
+    exam, _ = write_exam(tmp_path)
+    (tmp_path / "r.csv").write_text("id,name\ns1,A\n")
+    result = invoke("exam", "build", exam, "--roster", tmp_path / "r.csv", "--out", tmp_path / "out", "--no-pdf",
+                    "--id-column", "SID", env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 2 and "line 1: the header row has no `SID` column" in result.output
+
+
+PART_POINTS = """\
+id = "q"
+[[problem]]
+id = "batchnorm-forward"
+points = 10
+part_points = PP
+"""
+
+
+@pytest.mark.parametrize("pp, needle", [
+    ("{ nope = 2 }", "part_points names 'nope', not a part"),
+    ("{ mean = 6, variance = 4 }", "leaving nothing for output"),
+    ("{ mean = 11 }", "add up to 11 of the problem's 10"),
+    ("{ mean = 3, variance = 3, output = 3 }", "name every part but add up to 9"),
+    ("{ mean = -1 }", "`part_points` must be a table of part ids and positive numbers"),
+])
+def test_part_points_errors(invoke, tmp_path, pp, needle):
+    result = build(invoke, tmp_path, tmp_path / "out", text=PART_POINTS.replace("PP", pp), students=2)
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "exam.toml, line 5" in result.output and needle in result.output, result.output
+
+
+def test_part_points_share_the_rest_evenly(invoke, tmp_path):
+    text = 'id = "q"\n[[problem]]\nid = "batchnorm-forward"\npoints = 7\npart_points = { mean = 2 }\n'
+    assert build(invoke, tmp_path, tmp_path / "out", text=text, students=2).exit_code == 0
+    key = json.loads((tmp_path / "out/staff/key.json").read_text())
+    for entries in key["students"].values():
+        assert [p["points"] for p in entries[0]["parts"]] == [2, 2.5, 2.5]
+
+
+def test_beam_search_parts_are_the_same_for_the_whole_exam(invoke, tmp_path):
+    text = 'id = "q"\n[[problem]]\nid = "beam-search"\npoints = 20\n'
+    assert build(invoke, tmp_path, tmp_path / "out", text=text, students=12).exit_code == 0
+    key = json.loads((tmp_path / "out/staff/key.json").read_text())
+    parts = {tuple(p["id"] for p in e[0]["parts"]) for e in key["students"].values()}
+    assert len(parts) == 1
+    for entries in key["students"].values():
+        pts = [p["points"] for p in entries[0]["parts"]]
+        assert round(sum(pts), 9) == 20 and all(round(p * 100) == p * 100 for p in pts)
+    pinned = text + "params = { length = 2 }\n"
+    assert build(invoke, tmp_path, tmp_path / "out2", text=pinned, students=3).exit_code == 0
+    key = json.loads((tmp_path / "out2/staff/key.json").read_text())
+    assert all(len(e[0]["parts"]) == 9 for e in key["students"].values())

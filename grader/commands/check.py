@@ -60,6 +60,10 @@ def check_cmd(answers_file, key_file, as_json):
     sub = read_submission(answers_file)
     key = read_json(key_file, "key file") if key_file else None
     result = check(sub, answers_file, key, key_file or "")
+    if key is not None:  # an exam's points, shown as the exam's outputs show them
+        from grader.exam.points import rounded_result
+
+        result = rounded_result(result)
     if as_json:
         click.echo(json_dumps(result, indent=2))
         return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from grader import __version__, registry
 from grader.exam.files import sha256, write_atomic, write_json
+from grader.exam.points import exact, split, to_cents, value
 from grader.exam.spec import ExamProblem, ExamSpec, Student, unsatisfiable, variant
 from grader.rng import exam_seed
 
@@ -38,42 +40,37 @@ class _Job:
     secret: bytes = field(repr=False)
 
 
-def _units(points: float) -> int:
-    return round(float(points) * 10_000)
+def part_points(instance, item: ExamProblem) -> tuple[Fraction, list[Fraction]]:
+    """The problem's points and each part's, to 2 decimals, adding up exactly: parts named in
+    `part_points` get theirs, the others share the rest evenly (without `part_points`, the
+    problem's points are shared in proportion to the parts' own points)."""
+    named = {k: to_cents(v) for k, v in item.part_points.items()}
+    others = [part for part in instance.parts if part.id not in named]
+    natural = [exact(part.points) for part in others]
+    total = to_cents(item.points if item.points is not None else sum(named.values()) + sum(natural))
+    if not named:
+        return total, split(total, natural)
+    shares = iter(split(total - sum(named.values()), [1] * len(others)))
+    return total, [named[part.id] if part.id in named else next(shares) for part in instance.parts]
 
 
-def _pts(units: int):
-    return units // 10_000 if units % 10_000 == 0 else units / 10_000
-
-
-def scale_points(part_points: list[float], total: float) -> list:
-    """Part points scaled to sum to `total` exactly (to 1/10000 of a point)."""
-    target = _units(total)
-    own = sum(part_points)
-    if not own:
-        return [_pts(0)] * len(part_points)
-    units = [round(p * target / own) for p in part_points]
-    units[units.index(max(units))] += target - sum(units)
-    return [_pts(u) for u in units]
-
-
-def key_entry(instance, points: float | None) -> dict:
+def key_entry(instance, item: ExamProblem) -> dict:
     """One problem of one student in staff/key.json; part points sum to the problem's points."""
-    total = instance.max_score if points is None else points
-    scaled = scale_points([part.points for part in instance.parts], total)
+    total, shares = part_points(instance, item)
     return {"problem": instance.problem.id, "seed": instance.seed, "params": instance.params,
-            "points": _pts(_units(total)),
-            "parts": [{"id": part.id, "type": part.type.name, "answer": instance.answer(part.id), "points": pts}
-                      for part, pts in zip(instance.parts, scaled)]}
+            "points": value(total),
+            "parts": [{"id": part.id, "type": part.type.name, "answer": instance.answer(part.id), "points": value(pts)}
+                      for part, pts in zip(instance.parts, shares)]}
 
 
 def draw(job: _Job, item: ExamProblem, student_id: str, start: int):
     """(attempt, instance) for the first attempt from `start` on whose HMAC seed gives a
-    variant meeting the problem's `require`; None when no attempt left does."""
+    variant meeting the problem's `require`, with the exam's parts of the problem (in any
+    order); None when no attempt left does."""
     problem = registry.get(item.id)
     for attempt in range(start, MAX_REDRAWS):
         instance = variant(problem, item, exam_seed(job.secret, job.exam_id, student_id, item.index, attempt))
-        if instance is not None:
+        if instance is not None and (not item.part_ids or sorted(instance.part_ids) == sorted(item.part_ids)):
             return attempt, instance
     return None
 
@@ -110,7 +107,7 @@ def make_student(task: tuple) -> dict:
         if found is None:
             raise unsatisfiable(item, MAX_REDRAWS)
         attempt, instance = found
-        entry = key_entry(instance, item.points)
+        entry = key_entry(instance, item)
         attempts.append(attempt)
         fingerprints.append(instance.fingerprint())
         entries.append(entry)
@@ -208,6 +205,7 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
     problems = []
     for i, item in enumerate(spec.problems):
         problems.append({"index": item.index + 1, "problem": item.id, "points": made[0]["entries"][i]["points"],
+                         "parts": {p["id"]: p["points"] for p in made[0]["entries"][i]["parts"]},
                          "params": item.params, "require": item.require,
                          "variants": counts[i]["distinct"], "students": len(ordered)})
         if counts[i]["shared_from"] is not None:
@@ -228,8 +226,7 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
                    "secret_id": secret_id(secret)},
         "problems": problems,
         "key": {"file": "staff/key.json", "sha256": key_hash},
-        "students": {s.id: {"name": s.name, "email": s.email,
-                            "variants": m["fingerprints"], "files": m["hashes"]}
+        "students": {s.id: {**s.fields(), "variants": m["fingerprints"], "files": m["hashes"]}
                      for s, m in zip(ordered, made)},
     }
     write_json(out / "staff" / "manifest.json", manifest)

@@ -1,16 +1,25 @@
-"""What `exam grade` writes: gradebook.csv, canvas.csv (Canvas gradebook import),
-gradescope/<id>.json (Gradescope results.json), feedback/<id>.md, summary.json, report.html."""
+"""What `exam grade` writes, as one set: gradebook.csv, canvas.csv (Canvas gradebook import),
+gradescope/<id>.json (Gradescope results.json), feedback/<id>.md and .html, manual/<problem>.<part>.csv,
+changes.csv, summary.json, report.html, inputs.json (what grading used) and scores.json (the
+scores people entered). Every writer is a pure function of the GradeSummary (see grade.py)."""
 from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import shutil
 from pathlib import Path
 
-from grader.exam.files import dump_json, write_atomic, write_json
+from grader.exam.files import dump_json
+from grader.exam.points import shown
 from grader.render import part_label
-from grader.text import csv_cell as _cell
+from grader.text import csv_cell as _cell, one_line
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+FOLDERS = ("gradescope", "feedback", "manual")
+STAGE = ".stage"
+COMPLETE = ".complete"
 
 
 def _csv(rows: list[list]) -> str:
@@ -19,45 +28,54 @@ def _csv(rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def _score(x) -> str:
-    return "" if x is None else str(x)
-
-
 def notes(summary) -> dict[str, str]:
     """Why a roster student has no grade: no submission, or a skipped one."""
     out = {sid: "no submission" for sid in summary.missing}
     for record in summary.skipped:
         sid = record.get("student")
-        if sid in summary.students and sid not in summary.graded:
+        if sid in summary.students and sid not in summary.grades:
             out.setdefault(sid, f"submission skipped: {record['reason']}")
     return out
 
 
 def gradebook(summary) -> str:
-    """`student`, one column per problem, `total`, and a `note` for students without a grade."""
+    """`student`, one column per problem, `total`, `pending` (manual parts no person has scored
+    yet: the total leaves them out) and a `note` for students without a grade."""
     why = notes(summary)
-    rows = [["student"] + [c.label for c in summary.columns] + ["total", "note"]]
+    rows = [["student"] + [c.label for c in summary.columns] + ["total", "pending", "note"]]
     for sid in summary.students:
-        record = summary.graded.get(sid)
-        if record is None:
-            rows.append([sid] + [""] * len(summary.columns) + ["", _cell(why.get(sid, ""))])
+        grade = summary.grades.get(sid)
+        if grade is None:
+            rows.append([_cell(sid)] + [""] * len(summary.columns) + ["", "", _cell(why.get(sid, ""))])
             continue
-        result = record["result"]
-        rows.append([sid] + [_score(p["score"]) for p in result["problems"]] + [_score(result["score"]), ""])
+        r = grade.rounded()
+        rows.append([_cell(sid)] + [shown(s) for s in r["problems"]] + [shown(r["total"]), str(grade.pending), ""])
     for record in summary.skipped:  # submissions naming no roster student still get a line
         if record.get("student") not in summary.students:
-            rows.append(["", *[""] * len(summary.columns), "", _cell(f"not graded: {record['reason']}")])
+            rows.append(["", *[""] * len(summary.columns), "", "", _cell(f"not graded: {record['reason']}")])
     return _csv(rows)
 
 
+def canvas_name(info: dict, sid: str) -> str:
+    """Canvas's `Student` column: "Last, First" (as the roster gave it, else from the name)."""
+    if info.get("sortable"):
+        return info["sortable"]
+    name = info.get("name", "").strip()
+    head, _, tail = name.rpartition(" ")
+    return f"{tail}, {head}" if head else name or sid
+
+
 def canvas(summary) -> str:
-    """Canvas's gradebook import: the student columns, then the exam as one assignment column."""
-    maximum = summary.stats["overall"]["max_score"]
-    rows = [CANVAS_COLUMNS + [summary.title], ["Points Possible", "", "", "", "", str(maximum)]]
+    """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section as Canvas
+    wrote them, then the exam as one assignment column. A student with pending manual parts
+    gets no score yet (a partial total would read as final)."""
+    rows = [CANVAS_COLUMNS + [_cell(summary.title)], ["Points Possible", "", "", "", "", shown(summary.max_score)]]
     for sid, info in summary.students.items():
-        record = summary.graded.get(sid)
-        score = _score(record["result"]["score"]) if record else ""
-        rows.append([_cell(info["name"]), "", sid, _cell(info["email"]), "", score])
+        grade = summary.grades.get(sid)
+        score = shown(grade.rounded()["total"]) if grade is not None and not grade.pending else ""
+        rows.append([_cell(canvas_name(info, sid)), _cell(info.get("canvas_id", "")),
+                     _cell(info.get("sis_user_id") or sid), _cell(info.get("sis_login") or info.get("email", "")),
+                     _cell(info.get("section", "")), score])
     return _csv(rows)
 
 
@@ -65,64 +83,186 @@ def _test_name(col, i: int, part_id: str) -> str:
     return f"Problem {col.index + 1} ({col.problem}) ({part_label(i)}) {part_id}"
 
 
-def gradescope(summary, sid: str) -> dict:
-    """Gradescope's results.json for one student: the total and one test per part."""
-    result = summary.graded[sid]["result"]
+def gradescope(summary, sid: str, record: dict) -> dict:
+    """Gradescope's results.json for one student: the total and one test per part. A manual
+    part no person has scored is not `failed`: its output starts with "Pending" and its tags
+    hold `pending`."""
+    grade = summary.grades[sid]
+    r = grade.rounded()
     tests = []
-    for col, res in zip(summary.columns, result["problems"]):
-        for i, part in enumerate(res["parts"]):
-            tests.append({"name": _test_name(col, i, part["id"]), "score": part["score"],
-                          "max_score": part["max_score"], "status": "passed" if part["verdict"] == "correct" else "failed",
-                          "output": f"{part['verdict']}: {part['feedback']}" if part["feedback"] else part["verdict"]})
-    return {"score": result["score"], "output": f"{summary.title}: {result['score']} / {result['max_score']}",
-            "tests": tests}
+    for col, problem, result, scores in zip(summary.columns, grade.problems, record["problems"], r["parts"]):
+        for i, (part, raw, score) in enumerate(zip(problem.parts, result["parts"], scores)):
+            feedback = one_line(raw.get("feedback", ""), 2000)
+            test = {"name": _test_name(col, i, part.id), "score": float(score) if score.denominator != 1 else int(score),
+                    "max_score": float(part.max) if part.max.denominator != 1 else int(part.max),
+                    "visibility": "visible", "tags": [part.misconception] if part.misconception else []}
+            if part.pending:
+                test["output"] = f"Pending: a person grades this part. {feedback}".strip()
+                test["tags"].append("pending")
+            else:
+                test["status"] = "passed" if part.verdict == "correct" else "failed"
+                extra = "; ".join(part.why)
+                test["output"] = " ".join(x for x in (f"{part.verdict}:", feedback, extra) if x).rstrip(":")
+            tests.append(test)
+    out = {"score": float(r["total"]) if r["total"].denominator != 1 else int(r["total"]),
+           "output": f"{summary.title}: {shown(r['total'])} / {shown(grade.max)}"
+                     + (f" ({grade.pending} part(s) pending)" if grade.pending else ""),
+           "tests": tests}
+    return out
 
 
-def feedback(summary, sid: str) -> str:
-    """A student's feedback as Markdown: per problem and part, the verdict, points and why."""
-    info = summary.students.get(sid, {})
-    who = f"{info['name']} ({sid})" if info.get("name") else sid
-    lines = [f"# {summary.title}: feedback for {who}", ""]
-    record = summary.graded.get(sid)
-    if record is None:
-        lines += ["Your submission could not be graded:", "", f"> {notes(summary).get(sid, 'no submission')}", "",
-                  "Please contact the course staff.", ""]
-        return "\n".join(lines)
-    result = record["result"]
-    lines += [f"**Total: {result['score']} / {result['max_score']}**", ""]
-    for col, res in zip(summary.columns, result["problems"]):
-        lines += [f"## Problem {col.index + 1}: {col.problem} ({res['score']} / {res['max_score']})", ""]
-        for i, part in enumerate(res["parts"]):
-            lines += [f"### ({part_label(i)}) `{part['id']}`: {part['verdict']}, {part['score']} / {part['max_score']}", ""]
-            text = part["feedback"].strip()
-            if "\n" in text:
-                lines += ["```text", text.replace("```", "ʼʼʼ"), "```", ""]
-            elif text:
-                lines += [text, ""]
-    return "\n".join(lines)
+def manual_sheets(summary) -> dict[str, list[list]]:
+    """`manual/<problem>.<part>.csv` rows for every part some student's answer left to a person:
+    student, answer, rubric, score (empty until a person fills it in), comment."""
+    from grader.exam.overrides import MANUAL_COLUMNS, manual_file
+
+    sheets: dict[str, list[list]] = {}
+    for sid in sorted(summary.grades):
+        grade = summary.grades[sid]
+        record = None
+        for col, problem in zip(summary.columns, grade.problems):
+            for k, part in enumerate(problem.parts):
+                if part.verdict == "dropped":
+                    continue
+                if record is None and (part.pending or any("scored by a person" in w for w in part.why)):
+                    record = summary.record(sid)
+                if record is None:
+                    continue
+                raw = record["problems"][col.index]["parts"][k]
+                if raw["verdict"] != "manual":
+                    continue
+                name = manual_file(col.label, part.id)
+                sheets.setdefault(name, [MANUAL_COLUMNS])
+                given = "" if part.pending else shown(part.score)
+                comment = next((w[len("comment: "):] for w in part.why if w.startswith("comment: ")), "")
+                sheets[name].append([_cell(sid), _cell(raw.get("answer") or ""), _cell(raw.get("feedback", "")),
+                                     given, _cell(comment)])
+    return sheets
 
 
-def _write_folder(folder: Path, files: dict[str, str]) -> None:
-    """Write `files` into `folder` and remove the files an earlier run left there."""
-    for name, text in files.items():
-        write_atomic(folder / name, text)
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.is_file() and path.name not in files and not path.name.startswith("."):
-                path.unlink()
+def changes_csv(summary) -> str:
+    rows = [["student", "problem", "part", "old", "new", "why"]]
+    for c in summary.changes:
+        rows.append([_cell(c["student"]), summary.columns[c["problem"]].label, c["part"], c["old"], c["new"],
+                     _cell(c["why"])])
+    return _csv(rows)
 
 
-def write_outputs(summary) -> None:
-    """Every file of RESULTS, each written atomically."""
-    from grader.exam.report import report_html
+def summary_json(summary) -> dict:
+    return {"exam": summary.exam, "title": summary.title, **summary.stats,
+            "skipped": [{"file": one_line(r["file"]), "reason": r["reason"]} for r in summary.skipped],
+            "not_taken": summary.not_taken, "missing": summary.missing, "changes": len(summary.changes)}
 
-    out = summary.out
-    write_atomic(out / "gradebook.csv", gradebook(summary))
-    write_atomic(out / "canvas.csv", canvas(summary))
-    _write_folder(out / "gradescope", {f"{sid}.json": dump_json(gradescope(summary, sid)) for sid in summary.graded})
-    with_feedback = list(summary.graded) + [sid for sid in notes(summary) if sid not in summary.missing]
-    _write_folder(out / "feedback", {f"{sid}.md": feedback(summary, sid) for sid in sorted(with_feedback)})
-    write_json(out / "summary.json", {"exam": summary.exam, "title": summary.title, **summary.stats,
-                                      "skipped": [{"file": r["file"], "reason": r["reason"]} for r in summary.skipped],
-                                      "missing": summary.missing})
-    write_atomic(out / "report.html", report_html(summary))
+
+class Stage:
+    """Outputs written into RESULTS/.stage, then moved into place as one set: the marker
+    RESULTS/.complete is removed first and written last, so it names a complete set only."""
+
+    def __init__(self, out: Path, root: str | None = None):
+        """A new, empty stage; with `root`, the stage another process made (to add files to)."""
+        self.out, self.files = out, []
+        self.root = Path(root) if root else out / STAGE
+        if root is None:
+            with _writing(self.root):
+                if self.root.exists():
+                    shutil.rmtree(self.root)
+                self.root.mkdir(parents=True)
+
+    def put(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        with _writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8", "replace"))
+        self.files.append(rel)
+
+    def commit(self) -> None:
+        marker = self.out / COMPLETE
+        keep = set(self.files)
+        with _writing(self.out):
+            marker.unlink(missing_ok=True)
+            for rel in sorted(keep):
+                target = self.out / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.root / rel, target)
+            for folder in FOLDERS:
+                if (self.out / folder).is_dir():
+                    for path in (self.out / folder).iterdir():
+                        if path.is_file() and f"{folder}/{path.name}" not in keep:
+                            path.unlink()
+            shutil.rmtree(self.root)
+        with _writing(marker):
+            tmp = marker.with_name(marker.name + ".tmp")
+            tmp.write_text(dump_json({"files": sorted(keep)}), encoding="utf-8")
+            os.replace(tmp, marker)
+
+
+def _writing(path: Path):
+    from grader.exam.grade import writing
+
+    return writing(path)
+
+
+def student_files(task: tuple) -> list[str] | str:
+    """Write one graded student's Gradescope results and review pages into the stage (in a
+    worker process); the files written, or the one-line error that stopped it."""
+    from grader.errors import GraderError
+    from grader.exam.report import feedback_html, feedback_md
+
+    summary, sid, root = task
+    stage = Stage(summary.out, root)
+    try:
+        record = summary.record(sid)
+        stage.put(f"gradescope/{sid}.json", dump_json(gradescope(summary, sid, record)))
+        stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, record))
+        stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, record))
+    except GraderError as exc:
+        return str(exc)
+    return stage.files
+
+
+def _one_student(summary, sid: str):
+    """The summary cut down to one student: what a worker needs to write their files."""
+    from dataclasses import replace
+
+    return replace(summary, students={sid: summary.students[sid]}, grades={sid: summary.grades[sid]},
+                   records={sid: summary.records[sid]}, skipped=[], missing=[], not_taken=[], stats={}, changes=[],
+                   inputs={})
+
+
+def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
+    """Every file of RESULTS, staged (the students' files in `jobs` processes) and moved into
+    place as one set."""
+    from grader.errors import ExamError
+    from grader.exam.overrides import scores_to_json
+    from grader.exam.parallel import run_all
+    from grader.exam.report import feedback_html, feedback_md, report_html
+
+    stage = Stage(summary.out)
+    stage.put("gradebook.csv", gradebook(summary))
+    stage.put("canvas.csv", canvas(summary))
+    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in sorted(summary.grades)]
+    for written in run_all(student_files, tasks, jobs=jobs, description="writing feedback"):
+        if isinstance(written, str):
+            raise ExamError(written)
+        stage.files += written
+    for sid in sorted(notes(summary)):
+        if sid not in summary.missing:
+            stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, None))
+            stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, None))
+    for name, rows in sorted(manual_sheets(summary).items()):
+        stage.put(f"manual/{name}", _csv(rows))
+    stage.put("changes.csv", changes_csv(summary))
+    stage.put("summary.json", dump_json(summary_json(summary)))
+    stage.put("inputs.json", dump_json(summary.inputs))
+    stage.put("scores.json", dump_json(scores_to_json(scores)))
+    stage.put("report.html", report_html(summary))
+    stage.commit()
+
+
+def check_complete(out: Path) -> bool:
+    """True when RESULTS holds a complete set of outputs."""
+    try:
+        return isinstance(json.loads((out / COMPLETE).read_text(encoding="utf-8")).get("files"), list)
+    except (OSError, ValueError, AttributeError):
+        return False
+

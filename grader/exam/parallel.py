@@ -28,7 +28,10 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]
 
 
 def _setup(course_dirs: Sequence[str], initializer: Callable | None, initargs: tuple) -> None:
+    from grader.answers.sandbox import _die_with_parent
     from grader.registry import add_problem_dir
+
+    _die_with_parent()  # a killed `exam grade` takes its workers (and theirs) with it
 
     for folder in course_dirs:
         add_problem_dir(folder)
@@ -42,26 +45,33 @@ def _chunk(fn: Callable, items: list) -> list:
 
 def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, description: str,
             initializer: Callable | None = None, initargs: tuple = (),
-            on_crash: Callable[[Any, BaseException], Any] | None = None) -> list:
+            on_crash: Callable[[Any, BaseException], Any] | None = None,
+            on_result: Callable[[Any, Any], None] | None = None, chunk: int = 32) -> list:
     """`[fn(item) for item in items]`, in `jobs` processes when jobs > 1 (fn, the items and
     the initializer must then be picklable), with a progress bar. Results keep the items' order.
+    Worker processes die with this one.
 
     With `on_crash`, a chunk whose worker died (or raised) is rerun item by item, each in a
-    fresh process, and an item that fails again gets `on_crash(item, error)` as its result."""
+    fresh process, and an item that fails again gets `on_crash(item, error)` as its result.
+    `on_result(item, result)` is called in this process as soon as each result arrives (in
+    chunks of at most `chunk` items), so finished work can be kept before the rest is done."""
     from grader.registry import course_dirs
 
     items = list(items)
+    report = on_result or (lambda item, result: None)
     with progress_bar(description, len(items)) as advance:
         if jobs <= 1 or len(items) <= 1:
-            _setup((), initializer, initargs)
+            if initializer is not None:
+                initializer(*initargs)
             out = []
             for item in items:
                 out.append(fn(item))
+                report(item, out[-1])
                 advance(1)
             return out
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        size = max(1, min(32, len(items) // (jobs * 8)))
+        size = max(1, min(chunk, len(items) // (jobs * 8)))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         results: list = [None] * len(chunks)
         dirs = tuple(str(d) for d in course_dirs())
@@ -78,9 +88,13 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
                         raise
                     failed.append(i)
                     continue
+                for item, result in zip(chunks[i], results[i]):
+                    report(item, result)
                 advance(len(chunks[i]))
         for i in sorted(failed):
             results[i] = [_isolated(fn, item, dirs, initializer, initargs, on_crash) for item in chunks[i]]
+            for item, result in zip(chunks[i], results[i]):
+                report(item, result)
             advance(len(chunks[i]))
         return [r for chunk in results for r in chunk]
 

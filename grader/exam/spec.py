@@ -10,11 +10,12 @@ import os
 import re
 import secrets
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader.errors import ConstraintUnsatisfiable, ExamError, GraderError
+from grader.rng import exam_seed
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,7 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 EXAM_KEYS = ("id", "title", "instructions", "problem")
-PROBLEM_KEYS = ("id", "points", "params", "require")
+PROBLEM_KEYS = ("id", "points", "part_points", "params", "require")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 MAX_INPUT_BYTES = 5 * 1024 * 1024
 SECRET_ENV = "GRADER_SECRET"
@@ -39,6 +40,8 @@ class ExamProblem:
     params: dict
     require: dict
     where: str  # "EXAM.toml, line 7": where errors about this problem point
+    part_points: dict = field(default_factory=dict)  # part id -> points; the other parts share the rest
+    part_ids: tuple[str, ...] = ()  # the parts every student gets (known once the problem is probed)
 
     @property
     def label(self) -> str:
@@ -56,9 +59,25 @@ class ExamSpec:
 
 @dataclass(frozen=True)
 class Student:
+    """One roster line. `sortable` is the name as LMSs sort it ("Last, First"); `canvas_id`,
+    `sis_user_id`, `sis_login` and `section` are what Canvas matches a grades import on."""
+
     id: str
     name: str = ""
     email: str = ""
+    sortable: str = ""
+    canvas_id: str = ""
+    sis_user_id: str = ""
+    sis_login: str = ""
+    section: str = ""
+
+    def fields(self) -> dict:
+        """The roster fields kept in the manifest (empty ones left out, name and email always)."""
+        out = {"name": self.name, "email": self.email}
+        for key in ("sortable", "canvas_id", "sis_user_id", "sis_login", "section"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
 
 def _read(path: str | os.PathLike, what: str) -> bytes:
@@ -183,10 +202,23 @@ def load_spec(path: str | os.PathLike, probe: bool = True) -> ExamSpec:
             except GraderError as exc:
                 raise ExamError(f"{label} ({pid}): {exc}",
                                 where=lines.at(name, index, f"params.{pname}", "params")) from None
+        part_points = table.get("part_points", {})
+        if not isinstance(part_points, dict) or not all(_is_number(v) and v > 0 for v in part_points.values()):
+            raise ExamError(f"{label}: `part_points` must be a table of part ids and positive numbers",
+                            where=lines.at(name, index, "part_points"))
         where = lines.at(name, index, "require" if require else "params", "params", "id")
-        item = ExamProblem(index, pid, points, params, require, where)
-        if probe and all(variant(problem, item, seed) is None for seed in range(PROBE_SEEDS)):
-            raise unsatisfiable(item, PROBE_SEEDS)
+        item = ExamProblem(index, pid, points, params, require, where, part_points)
+        if probe or problem.structural:
+            first = exam_seed(b"", exam_id, "", index)
+            found = next((inst for seed in range(first, first + PROBE_SEEDS)
+                          if (inst := variant(problem, item, seed)) is not None), None)
+            if found is None:
+                raise unsatisfiable(item, PROBE_SEEDS)
+            # parameters that decide the parts are drawn once for the exam, so every student
+            # answers the same parts
+            fixed = {q: found.params[q] for q in problem.structural if q not in params}
+            item = replace(item, params={**params, **fixed}, part_ids=tuple(found.part_ids))
+            check_part_points(item, found, lines.at(name, index, "part_points"))
         problems.append(item)
     return ExamSpec(exam_id, title, instructions, tuple(problems), data)
 
@@ -202,14 +234,66 @@ def variant(problem, item: ExamProblem, seed: int):
         raise ExamError(f"{item.label}: {exc}", where=item.where) from None
 
 
+def check_part_points(item: ExamProblem, instance, where: str) -> None:
+    """`part_points` names parts of the problem and leaves something for the parts it does not name."""
+    from grader.exam.points import exact
+
+    for pid in item.part_points:
+        if pid not in instance.part_ids:
+            raise ExamError(f"{item.label}: part_points names {pid!r}, not a part; its parts: "
+                            f"{', '.join(instance.part_ids)}", where=where)
+    if item.points is not None and item.part_points:
+        named = sum(exact(v) for v in item.part_points.values())
+        others = [p for p in instance.part_ids if p not in item.part_points]
+        if named > exact(item.points) or (others and named == exact(item.points)):
+            raise ExamError(f"{item.label}: part_points add up to {float(named):g} of the problem's {item.points:g} "
+                            f"points{', leaving nothing for ' + ', '.join(others) if others else ''}", where=where)
+        if not others and named != exact(item.points):
+            raise ExamError(f"{item.label}: part_points name every part but add up to {float(named):g}, "
+                            f"not the problem's {item.points:g} points", where=where)
+
+
 def unsatisfiable(item: ExamProblem, seeds: int) -> ExamError:
     return ExamError(f"{item.label}: no variant meets require = {item.require} (tried {seeds} seeds)",
                      where=item.where)
 
 
-def load_roster(path: str | os.PathLike) -> tuple[list[Student], bytes]:
-    """The roster: a CSV with a header row holding `id` (and optionally `name`, `email`).
-    Returns the students in file order and the file's bytes (for the manifest)."""
+CANVAS_SKIPPED_ROWS = ("points possible", "manual posting")  # rows of a Canvas export that are no student
+CANVAS_TEST_STUDENT = "student, test"
+
+
+def roster_kind(columns: list[str]) -> str:
+    """`canvas` (a Canvas gradebook export), `gradescope` (a Gradescope roster) or `plain`."""
+    if "student" in columns and "sis user id" in columns:
+        return "canvas"
+    if "sid" in columns and ("name" in columns or {"first name", "last name"} <= set(columns)):
+        return "gradescope"
+    return "plain"
+
+
+DEFAULT_ID = {"canvas": "sis user id", "gradescope": "sid", "plain": "id"}
+
+
+def _names(kind: str, cell) -> tuple[str, str]:
+    """(name as written, "Last, First") from a roster row."""
+    if kind == "canvas":
+        sortable = cell("student")
+        last, sep, first = sortable.partition(",")
+        return (f"{first.strip()} {last.strip()}".strip() if sep else sortable), sortable
+    first, last = cell("first name"), cell("last name")
+    if first or last:
+        return f"{first} {last}".strip(), f"{last}, {first}" if first and last else first or last
+    name = cell("name")
+    head, _, tail = name.rpartition(" ")
+    return name, f"{tail}, {head}" if head else name
+
+
+def load_roster(path: str | os.PathLike, id_column: str | None = None) -> tuple[list[Student], bytes]:
+    """The roster: a CSV with a header row, either plain (`id`, optionally `name`, `email`), a
+    Canvas gradebook export (`Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`; its
+    `Points Possible` row skipped; the id is `SIS User ID`) or a Gradescope roster (`First Name`
+    and `Last Name` or `Name`, `Email`, `SID`; the id is `SID`). `id_column` picks another
+    column as the id. Returns the students in file order and the file's bytes."""
     name = str(path)
     data = _read(path, "roster")
     text = _text(data, name, "roster")
@@ -219,23 +303,38 @@ def load_roster(path: str | os.PathLike) -> tuple[list[Student], bytes]:
         if header is None:
             raise ExamError("the roster is empty; it needs a header row with `id`", where=name)
         columns = [h.strip().lower() for h in header]
-        if "id" not in columns:
-            raise ExamError(f"the header row has no `id` column (found: {', '.join(header)})", where=f"{name}, line 1")
-        col = {c: columns.index(c) for c in ("id", "name", "email") if c in columns}
+        kind = roster_kind(columns)
+        wanted = (id_column or DEFAULT_ID[kind]).strip().lower()
+        if wanted not in columns:
+            what = f"`{id_column}`" if id_column else f"`{DEFAULT_ID[kind]}`"
+            raise ExamError(f"the header row has no {what} column (found: {', '.join(header)})",
+                            where=f"{name}, line 1")
+        index = {c: columns.index(c) for c in reversed(columns)}  # the first of repeated headers
         students, seen = [], {}
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            cells = {c: (row[i].strip() if i < len(row) else "") for c, i in col.items()}
-            sid = cells["id"]
+
+            def cell(column: str, row=row) -> str:
+                i = index.get(column)
+                return row[i].strip() if i is not None and i < len(row) else ""
+
+            if kind == "canvas" and cell("student").lower() in CANVAS_SKIPPED_ROWS:
+                continue
+            sid = cell(wanted)
+            if kind == "canvas" and not sid and cell("student").lower() == CANVAS_TEST_STUDENT:
+                continue  # Canvas's test student has no SIS id
             if not STUDENT_ID.fullmatch(sid):
                 raise ExamError(f"student id {sid!r} must be 1-128 letters, digits or . _ @ + - "
                                 "(it names the student's folder)", where=f"{name}, line {line}")
             if sid in seen:
                 raise ExamError(f"student id {sid!r} is already on line {seen[sid]}", where=f"{name}, line {line}")
             seen[sid] = line
-            students.append(Student(sid, cells.get("name", ""), cells.get("email", "")))
+            full, sortable = _names(kind, cell)
+            students.append(Student(sid, full, cell("email"), sortable, canvas_id=cell("id") if kind == "canvas" else "",
+                                    sis_user_id=cell("sis user id"), sis_login=cell("sis login id"),
+                                    section=cell("section")))
     except csv.Error as exc:
         raise ExamError(f"not a valid CSV file: {exc}", where=f"{name}, line {reader.line_num}") from None
     if not students:
