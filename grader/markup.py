@@ -179,8 +179,7 @@ def markdown_to_terminal_text(markdown: str) -> str:
 _PLACEHOLDER = "XqMATH{}qX"
 _PLACEHOLDER_RE = re.compile(r"XqMATH(\d+)qX")
 
-# Characters that pdflatex cannot typeset from UTF-8 by itself, declared in the tex preamble
-# (they work in text and in math mode alike).
+# Characters set as math (in text they are math symbols: "σ", "≤", "ᵀ").
 UNICODE_TEX = {
     **{ch: f"\\{name}" for name, ch in GREEK.items() if name not in ("varepsilon", "varphi")},
     "ε": "\\epsilon", "φ": "\\phi", "−": "-", "×": "\\times", "·": "\\cdot", "≤": "\\le",
@@ -204,31 +203,96 @@ _TEX_SPECIAL = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "$": "\\$", "
                 "#": "\\#", "^": "\\textasciicircum{}", "_": "\\_", "%": "\\%",
                 "~": "\\textasciitilde{}", "<": "\\textless{}", ">": "\\textgreater{}",
                 "|": "\\textbar{}"}
+_WORDS = re.compile(r"([^\W_]+)")
+LATIN = 0x250  # below: Latin-1 and Latin Extended-A/B, which the main font (Latin Modern) has
 
 
-def unicode_tex_preamble() -> str:
-    """\\DeclareUnicodeCharacter lines for the characters documents may carry (UNICODE_TEX)."""
-    lines = [f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{\\ensuremath{{{tex}}}}}"
-             for ch, tex in UNICODE_TEX.items()]
-    lines += [f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{{tex}}}" for ch, tex in UNICODE_TEXT.items()
-              if ord(ch) > 127 and ch != "\u00a0"]
-    return "\n".join(lines)
+def _script(ch: str) -> str:
+    """Which font a character needs: "cjk", "rtl", "latin" (the main font) or "other"."""
+    import unicodedata
+
+    code = ord(ch)
+    if code < LATIN:
+        return "latin"
+    if (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+            or 0xFF00 <= code <= 0xFFEF or 0x1100 <= code <= 0x11FF or 0x20000 <= code <= 0x3FFFF):
+        return "cjk"
+    if unicodedata.bidirectional(ch) in ("R", "AL"):
+        return "rtl"
+    return "other"
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _TEX_SPECIAL:
+        return _TEX_SPECIAL[ch]
+    if ch in UNICODE_TEXT:
+        return UNICODE_TEXT[ch]
+    if ch in UNICODE_TEX:
+        return f"\\ensuremath{{{UNICODE_TEX[ch]}}}"
+    return ch
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(font, LaTeX) pieces of plain text: a word goes whole into the font its letters need
+    (a lone Greek letter is math), every other character on its own."""
+    out = []
+    for k, chunk in enumerate(_WORDS.split(text)):
+        if k % 2:  # a word
+            scripts = {_script(ch) for ch in chunk}
+            if len(chunk) == 1 and chunk in UNICODE_TEX:
+                out.append(("latin", _escape_char(chunk)))
+            else:
+                font = next((f for f in ("cjk", "rtl", "other") if f in scripts), "latin")
+                out.append((font, chunk))
+            continue
+        for ch in chunk:
+            font = _script(ch)
+            plain = ch in _TEX_SPECIAL or ch in UNICODE_TEXT or ch in UNICODE_TEX or ch.isspace()
+            out.append(("latin" if plain else font, _escape_char(ch)))
+    return out
+
+
+_FONT = {"cjk": "{{\\gradercjk {}}}", "rtl": "\\graderrtl{{{}}}", "other": "{{\\graderscript {}}}"}
 
 
 def latex_escape(text: str) -> str:
-    """Plain text as LaTeX text: special characters escaped; characters pdflatex cannot set
-    from UTF-8 (outside Latin-1 and the declared ones) replaced by '?'."""
-    out = []
-    for ch in str(text):
-        if ch in _TEX_SPECIAL:
-            out.append(_TEX_SPECIAL[ch])
-        elif ch in UNICODE_TEXT and ch != "\u00a0":
-            out.append(UNICODE_TEXT[ch])
-        elif ord(ch) < 0x250 or ch in UNICODE_TEX or ch == "\u00a0":
-            out.append(ch)
-        else:
-            out.append("?")
+    """Plain text (a title, a name from a roster) as LaTeX text: special characters escaped,
+    math symbols as math, and words in other scripts in a font that has them (Cyrillic, Greek,
+    Vietnamese in Noto Serif, Chinese, Japanese and Korean in Noto CJK, Arabic and Hebrew
+    right to left); consecutive words of one script share one group."""
+    pieces = _pieces(str(text))
+    out, k = [], 0
+    while k < len(pieces):
+        font, tex = pieces[k]
+        if font == "latin":
+            out.append(tex)
+            k += 1
+            continue
+        run, j = [tex], k + 1
+        while j < len(pieces):
+            if pieces[j][0] == font:
+                run.append(pieces[j][1])
+                j += 1
+            elif pieces[j][1].isspace() and j + 1 < len(pieces) and pieces[j + 1][0] == font:
+                run += [pieces[j][1], pieces[j + 1][1]]
+                j += 2
+            else:
+                break
+        out.append(_FONT[font].format("".join(run)))
+        k = j
     return "".join(out)
+
+
+_MATH_CHARS = re.compile("|".join(re.escape(ch) for ch in sorted(UNICODE_TEX, key=len, reverse=True)))
+
+
+def math_unicode(tex: str) -> str:
+    """LaTeX math with the Unicode symbols it may carry (σ, −, ≤) as commands the math fonts have."""
+    def command(m):
+        out = UNICODE_TEX[m.group(0)]
+        return out + " " if out[-1].isalpha() else out  # \sigma x, not \sigmax
+
+    return _MATH_CHARS.sub(command, tex)
 
 
 def _protect(markdown: str) -> tuple[str, list[tuple[str, bool, str]]]:
@@ -299,6 +363,7 @@ def _restore_source(text: str, spans) -> str:
 
 def _latex_math(m: re.Match, spans) -> str:
     tex, display, _ = spans[int(m.group(1))]
+    tex = math_unicode(tex)
     return f"\\[ {tex} \\]" if display else f"${tex}$"
 
 

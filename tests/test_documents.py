@@ -174,8 +174,17 @@ def test_hostile_parameters_in_a_page_are_escaped():
 def test_latex_escapes_special_characters_outside_math():
     assert latex_escape("50% of $x & #1_a {b} ~ ^ \\") == (
         "50\\% of \\$x \\& \\#1\\_a \\{b\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")
-    assert latex_escape("γ – ok") == "γ -- ok"  # γ is declared in the preamble
-    assert latex_escape("\u4e2d") == "?"  # pdflatex has no glyph for it
+    assert latex_escape("γ – ok") == "\\ensuremath{\\gamma} -- ok"  # a lone Greek letter is math
+
+
+@pytest.mark.parametrize("name, font", [
+    ("Nguyễn", "{\\graderscript Nguyễn}"), ("Дмитрий Шостакович", "{\\graderscript Дмитрий Шостакович}"),
+    ("Αλέξανδρος", "{\\graderscript Αλέξανδρος}"), ("李小龙", "{\\gradercjk 李小龙}"),
+    ("김민준", "{\\gradercjk 김민준}"), ("محمد الخوارزمي", "\\graderrtl{محمد الخوارزمي}"),
+    ("Zoë Ångström", "Zoë Ångström"),
+])
+def test_latex_escape_sets_each_script_in_a_font_that_has_it(name, font):
+    assert latex_escape(name) == font
 
 
 def test_markdown_to_latex():
@@ -193,12 +202,12 @@ def test_markdown_to_latex():
 @pytest.mark.tex
 def test_latex_document_compiles(tmp_path):
     """One document holding every registered problem with its solutions (so every template's
-    LaTeX and every figure's TikZ) compiles with pdflatex."""
+    LaTeX and every figure's TikZ) compiles with XeLaTeX."""
     from grader.pdf import compile_pdf, tex_engine
 
     if tex_engine() is None:
-        pytest.skip("TEX TESTS SKIPPED: no latexmk or pdflatex on PATH (apt-get install texlive-latex-base "
-                    "texlive-latex-extra texlive-pictures latexmk); the LaTeX documents were not compiled")
+        pytest.skip("TEX TESTS SKIPPED: no xelatex on PATH (apt-get install texlive-xetex texlive-latex-extra "
+                    "texlive-pictures fonts-noto-core fonts-noto-cjk); the LaTeX documents were not compiled")
     views = [problem_view(registry.get(pid).instance(11), True) for pid in registry.ids()]
     tex = render_document(views, "tex", title="Every problem & its figures", subtitle="Student 42_b",
                           instructions="Answer **every** part; $\\gamma$ is a scale.", solution=True)

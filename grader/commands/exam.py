@@ -30,8 +30,12 @@ def exam_group():
                    "created when missing).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help=JOBS_HELP)
 @click.option("--pdf/--no-pdf", default=None,
-              help="Compile exam.pdf and the solutions' PDF (default: when latexmk or pdflatex is installed).")
-def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf):
+              help="Compile exam.pdf and the solutions' PDF (default: when xelatex is installed).")
+@click.option("--paper", is_flag=True,
+              help="Make exam.pdf a paper exam to print and scan: answer space, name and ID box, a header "
+                   "and QR code on every page, the same pages for every student; also print/class.pdf "
+                   "and staff/template.pdf.")
+def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf, paper):
     """Build one variant per student and problem, with the staff's key and manifest."""
     from grader.exam.build import build_exam
     from grader.exam.parallel import default_jobs
@@ -43,7 +47,7 @@ def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf):
     secret, note = resolve_secret(secret_file, out / "staff")
     click.echo(note, err=True)
     result = build_exam(spec, exam_file, students, roster, roster_file, secret, out,
-                        jobs=jobs or default_jobs(), pdf=pdf)
+                        jobs=jobs or default_jobs(), pdf=pdf, paper=paper)
     from rich.table import Table
 
     table = Table(title=f"{spec.title}: {result.students} students", title_justify="left")
