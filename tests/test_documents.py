@@ -9,7 +9,7 @@ import pytest
 
 from grader import registry
 from grader.figures import GraphFigure, TreeFigure
-from grader.markup import latex_escape, split_math, markdown_to_html, markdown_to_latex, mathml
+from grader.markup import latex_escape, math_spans, markdown_to_html, markdown_to_latex, mathml, split_math
 from grader.render import problem_view, render, render_document
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -90,7 +90,7 @@ def test_every_problem_renders_as_documents(problem_id, seed, solution):
     checker = check_html(page)
     texts = [view["statement"]] + [f.caption for f in view["figures"]] + [part["prompt"] for part in view["parts"]]
     texts += [part["solution"] for part in view["parts"]] if solution else []
-    spans = sum(kind == "math" for text in texts for kind, _, _ in split_math(text))
+    spans = sum(len(math_spans(text)) for text in texts)
     assert checker.tags.get("math", 0) == spans, "every $math$ span becomes one MathML element"
     assert checker.tags.get("svg", 0) == len(view["figures"])
     assert page.count('<div class="part"') == len(instance.parts)
@@ -147,6 +147,21 @@ def test_math_is_protected_from_markdown():
     block = markdown_to_html("Before\n\n$$\\frac{x_1}{2}$$\n\nAfter")
     assert 'display="block"' in block and "<mfrac>" in block
     assert "<code>a$b$</code>" in markdown_to_html("Type `a$b$` literally.")
+
+
+@pytest.mark.parametrize("source, spans", [
+    ("It costs \\$5 and \\$10.", []), ("It costs $5 and $10.", []),
+    ("Type `a$b` and `c$d`.", []), ("Both $x$ and $$y$$ and $ z $.", [("x", False), ("y", True), ("z", False)]),
+])
+def test_dollar_signs_are_math_only_where_markdown_reads_math(source, spans):
+    assert math_spans(source) == spans
+    html = markdown_to_html(source)
+    assert html.count("<math") == len(spans)
+    assert [piece for kind, piece, _ in split_math(source) if kind == "math"] == [tex for tex, _ in spans]
+    if not spans:
+        assert "$" in html and "$" in markdown_to_latex(source)
+    assert "<code>a$b</code> and <code>c$d</code>" in markdown_to_html("Type `a$b` and `c$d`.")
+    assert "\\texttt{a\\$b} and \\texttt{c\\$d}" in markdown_to_latex("Type `a$b` and `c$d`.")
 
 
 def test_hostile_text_and_math_are_escaped():

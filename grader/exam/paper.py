@@ -164,7 +164,8 @@ def check(run, layout: Layout, who: str) -> None:
 def build_paper(out: Path, exam_id: str, students: list, bodies: list[str], *, jobs: int = 1) -> tuple[Layout, dict[str, str]]:
     """Compile the paper exams of `students` (roster order; `bodies[k]` is student k's) into
     `out/students/<id>/exam.pdf`, `out/print/class.pdf` (every student, roster order) and
-    `out/staff/template.pdf` (the first body without a student). Returns the
+    `out/staff/template.pdf` (the first body without a student), and the LaTeX logs of the
+    final runs in `out/staff/paper.log`. Returns the
     layout and the SHA-256 of each PDF written."""
     from grader.exam.files import write_atomic
     from grader.pdf import PdfError, compile_many
@@ -194,6 +195,8 @@ def build_paper(out: Path, exam_id: str, students: list, bodies: list[str], *, j
         hashes[f"students/{sid}/exam.pdf"] = write_atomic(out / "students" / sid / "exam.pdf", run.pdf)
     hashes["staff/template.pdf"] = write_atomic(out / "staff" / "template.pdf", final[-1].pdf)
     hashes["print/class.pdf"] = write_atomic(out / "print" / "class.pdf", merge([run.pdf for run in final[:-1]]))
+    logs = list(dict.fromkeys(run.log for run in final))  # one log a LaTeX run, in order
+    write_atomic(out / "staff" / "paper.log", "\n".join(logs))
     return layout, hashes
 
 
