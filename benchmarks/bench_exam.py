@@ -4,6 +4,7 @@ linearly and that grading memory (all processes together) does not grow with the
 rerun (everything cached) and a regrade after one override.
 
     python benchmarks/bench_exam.py [--students 3000] [--small 300] [--jobs 2] [--problems 6]
+    python benchmarks/bench_exam.py --pdf [--students 300] [--jobs 2]   # PDFs, plain and paper
 
 The problems are the first registered ones that draw and render (repeated when fewer exist).
 Submissions mix perfect, half-done, wrong and blank answers, taken from the key."""
@@ -21,6 +22,8 @@ from pathlib import Path
 
 TARGET_SECONDS = 60.0
 TARGET_MEMORY_MB = 500
+TARGET_PDF_SECONDS = 300.0
+BASELINE_PDF_SECONDS_PER_STUDENT = 413 / 30  # pdflatex, one latexmk run per PDF: 30 students, 6 min 53 s
 
 
 def usable_problems(count: int) -> list[str]:
@@ -148,15 +151,51 @@ def run(students: int, problems: list[str], jobs: int, root: Path) -> dict:
             "changes": len(after.changes), "grade_memory_mb": memory.peak_kb / 1024}
 
 
+def run_pdf(students: int, problems: list[str], jobs: int, root: Path) -> None:
+    """`exam build --pdf` and `exam build --paper` for `students` (SPEC §10: under 5 minutes on
+    2 cores), against the baseline of one pdflatex document at a time."""
+    from grader.exam.build import build_exam
+    from grader.exam.spec import load_roster, load_spec
+    from grader.pdf import tex_engine
+
+    if tex_engine() is None:
+        raise SystemExit("PDF benchmark: xelatex is not installed")
+    folder = root / f"pdf{students}"
+    folder.mkdir()
+    exam, roster_file = write_inputs(folder, problems, students)
+    spec = load_spec(exam)
+    roster, data = load_roster(roster_file)
+    baseline = BASELINE_PDF_SECONDS_PER_STUDENT * students
+    print(f"{'':<34}{'seconds':>10}{'baseline':>11}{'target':>10}")
+    ok = True
+    for label, paper in (("exam build --pdf", False), ("exam build --paper", True)):
+        start = time.perf_counter()
+        result = build_exam(spec, str(exam), roster, data, str(roster_file), b"benchmark secret",
+                            folder / label.split()[-1].strip("-"), jobs=jobs, pdf=True, paper=paper)
+        took = time.perf_counter() - start
+        if result.pdf != "compiled":
+            raise SystemExit(f"{label}: {result.pdf}: {result.warnings}")
+        ok = ok and took < TARGET_PDF_SECONDS
+        print(f"{label + f' ({students} students)':<34}{took:>10.1f}{baseline:>11.0f}{f'< {TARGET_PDF_SECONDS:.0f}':>10}")
+    print("PASS" if ok else "FAIL: over the target")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=3000)
+    parser.add_argument("--pdf", action="store_true", help="time the builds with PDFs (plain and paper) instead")
+    parser.add_argument("--students", type=int, default=None, help="default: 3000 (300 with --pdf)")
     parser.add_argument("--small", type=int, default=300)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--problems", type=int, default=6)
     args = parser.parse_args(argv)
     problems = usable_problems(args.problems)
     print(f"problems: {', '.join(problems)}; jobs: {args.jobs}")
+    if args.students is None:
+        args.students = 300 if args.pdf else 3000
+    if args.pdf:
+        with tempfile.TemporaryDirectory(prefix="bench-exam-pdf-") as tmp:
+            run_pdf(args.students, problems, args.jobs, Path(tmp))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-exam-") as tmp:
         small = run(args.small, problems, args.jobs, Path(tmp))
         large = run(args.students, problems, args.jobs, Path(tmp))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
@@ -31,6 +32,13 @@ def tex_label(text: str) -> str:
     return latex_text(text)
 
 
+def number_text(text: str) -> str:
+    """A label as shown in SVG and the terminal: numbers with real minus signs (−0.26, [2, −1])."""
+    from grader.markup import minus_signs
+
+    return minus_signs(str(text))
+
+
 def _svg(width: float, height: float, body: list[str], label: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="figure-svg" role="img" '
             f'aria-label="{escape(label or "figure")}" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -42,7 +50,7 @@ def _svg_text(x: float, y: float, text: str, *, anchor: str = "middle", size: fl
               weight: str = "normal", fill: str = INK, halo: bool = False) -> str:
     extra = ' stroke="#fff" stroke-width="4" paint-order="stroke"' if halo else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" dominant-baseline="central" '
-            f'font-size="{size}" font-weight="{weight}" fill="{fill}"{extra}>{escape(str(text))}</text>')
+            f'font-size="{size}" font-weight="{weight}" fill="{fill}"{extra}>{escape(number_text(text))}</text>')
 
 
 def _tikz(body: list[str], options: str = "") -> str:
@@ -60,7 +68,7 @@ class TreeFigure:
     caption: str = ""
 
     def _line(self) -> str:
-        return f"{self.label} ({self.edge})" if self.edge else self.label
+        return f"{self.label} ({number_text(self.edge)})" if self.edge else self.label
 
     def rich(self):
         from rich.tree import Tree
@@ -128,17 +136,18 @@ class TreeFigure:
         for node, depth, row, _ in placed:
             w = text_width(node.label, size) + 14 if node.label else 10
             boxes.append((pad + columns[depth] * cw, pad + row * row_h + row_h / 2, w))
-        body = []
+        lines, labels = [], []  # every line first, then every label: no line strikes through a label
         for (node, _, _, parent), (x, y, _) in zip(placed, boxes):
             if parent is None:
                 continue
             px, py, pw = boxes[parent]
             colour, width = (ACCENT, 2) if node.highlight else ("#999", 1)
-            body.append(f'<line x1="{px + pw:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
-                        f'stroke="{colour}" stroke-width="{width}"/>')
+            lines.append(f'<line x1="{px + pw:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                         f'stroke="{colour}" stroke-width="{width}"/>')
             if node.edge:
                 ex, ey = px + pw + 0.62 * (x - px - pw), py + 0.62 * (y - py)
-                body.append(_svg_text(ex, ey, node.edge, size=11, fill=MUTED, halo=True))
+                labels.append(_svg_text(ex, ey, node.edge, size=11, fill=MUTED, halo=True))
+        body = lines + labels
         for (node, _, _, _), (x, y, w) in zip(placed, boxes):
             fill, stroke = (ACCENT_FILL, ACCENT) if node.highlight else ("#fff", "#888")
             if not node.label:
@@ -159,12 +168,15 @@ class TreeFigure:
             label = tex_label(node.label) if node.label else ""
             shape = f"{style}" if node.label else "dot"
             body.append(f"\\node[{shape}] (n{i}) at ({columns[depth] * 0.19:.2f}, {-row * row_h:.2f}) {{{label}}};")
+        edges, labels = [], []  # every edge first, then every label: no edge strikes through a label
         for i, (node, _, _, parent) in enumerate(placed):
             if parent is None:
                 continue
             style = "te, he" if node.highlight else "te"
-            label = f" node[el] {{{tex_label(node.edge)}}}" if node.edge else ""
-            body.append(f"\\draw[{style}] (n{parent}.east) --{label} (n{i}.west);")
+            edges.append(f"\\draw[{style}] (n{parent}.east) -- (n{i}.west);")
+            if node.edge:
+                labels.append(f"\\path (n{parent}.east) -- node[el] {{{tex_label(node.edge)}}} (n{i}.west);")
+        body += edges + labels
         options = ("tn/.style={draw=gray, rounded corners=2pt, anchor=west, inner sep=2pt, font=\\small}, "
                    "dot/.style={circle, fill, inner sep=1.5pt, anchor=west}, "
                    "te/.style={gray}, he/.style={draw=blue!70!black, very thick}, hl/.style={draw=blue!70!black, very thick, fill=blue!8, font=\\small\\bfseries}, "
@@ -206,18 +218,13 @@ class GraphFigure:
         return "\n".join(lines)
 
     def _layout(self) -> dict[str, tuple[float, float, float]]:
-        """Nodes on a circle, the first at the top, clockwise: name -> (x, y, angle), in units of
-        the node radius, y pointing down."""
-        n = len(self.nodes)
-        radius = 0.0 if n == 1 else max(3.2, 1.5 / math.sin(math.pi / n))
-        out = {}
-        for i, node in enumerate(self.nodes):
-            angle = -math.pi / 2 + 2 * math.pi * i / n
-            out[node] = (round(radius * math.cos(angle), 4), round(radius * math.sin(angle), 4), angle)
-        return out
+        """Node positions without crossing edges where the graph allows (`plane_layout`):
+        name -> (x, y, angle of its label), in units of the node radius, y pointing down."""
+        order, centre = plane_layout(tuple(self.nodes), tuple(tuple(e) for e in self.edges))
+        return _positions(order, centre)
 
     def svg(self) -> str:
-        unit, size = 17, 13
+        unit, size = 26, 13
         pos = self._layout()
         items, boxes = [], []
         for node, (x, y, angle) in pos.items():
@@ -253,7 +260,7 @@ class GraphFigure:
         return _svg(width, height, body, self.caption or "graph")
 
     def tikz(self) -> str:
-        scale = 0.42  # cm per node radius
+        scale = 0.5  # cm per node radius
         body = []
         ids = {node: f"v{i}" for i, node in enumerate(self.nodes)}
         for node, (x, y, angle) in self._layout().items():
@@ -270,12 +277,112 @@ class GraphFigure:
         return _tikz(body, options)
 
 
+def _positions(ring: tuple[str, ...], centre: str | None) -> dict[str, tuple[float, float, float]]:
+    """`ring` on a circle, the first at the top, clockwise, and `centre` in the middle (its
+    label below it): name -> (x, y, label angle)."""
+    n = len(ring)
+    radius = 0.0 if n == 1 and centre is None else max(3.6 if centre else 3.2, 1.5 / math.sin(math.pi / max(n, 2)))
+    out = {}
+    for i, node in enumerate(ring):
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        out[node] = (round(radius * math.cos(angle), 4), round(radius * math.sin(angle), 4), angle)
+    if centre is not None:
+        out[centre] = (0.0, 0.0, math.pi / 2)
+    return out
+
+
+def _crossings(pos: dict, edges) -> int:
+    """Pairs of edges that cross, and edges that pass over a node they do not join."""
+    def cross(p, q, r, t):
+        def side(a, b, c):
+            return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        return side(p, q, r) * side(p, q, t) < 0 and side(r, t, p) * side(r, t, q) < 0
+
+    segments = [(a, b, pos[a][:2], pos[b][:2]) for a, b in edges]
+    count = 0
+    for i, (a, b, p, q) in enumerate(segments):
+        for c, d, r, t in segments[i + 1:]:
+            count += len({a, b, c, d}) == 4 and cross(p, q, r, t)
+        for node, (x, y, _) in pos.items():
+            if node in (a, b):
+                continue
+            dx, dy = q[0] - p[0], q[1] - p[1]
+            k = max(0.0, min(1.0, ((x - p[0]) * dx + (y - p[1]) * dy) / (dx * dx + dy * dy or 1)))
+            count += math.hypot(p[0] + k * dx - x, p[1] + k * dy - y) < 1.2
+    return count
+
+
+@lru_cache(maxsize=256)
+def plane_layout(nodes: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], str | None]:
+    """The drawing of a small graph with the fewest crossings: its nodes in some order on a
+    circle, or all but one on a circle around it (which draws wheels and K4 without
+    crossings). Exhaustive up to 7 nodes, the nodes' own order beyond; ties keep the nodes'
+    own order, so that the drawing changes only where it has to."""
+    from itertools import permutations
+
+    best = (_crossings(_positions(nodes, None), edges), nodes, None)
+    if best[0] == 0 or len(nodes) > 7 or len(nodes) < 4:
+        return best[1], best[2]
+    for centre in (None,) + nodes:
+        ring = [v for v in nodes if v != centre]
+        for rest in permutations(ring[1:]):
+            order = (ring[0],) + rest
+            if rest and rest[0] > rest[-1]:
+                continue  # a mirror image of another order
+            count = _crossings(_positions(order, centre), edges)
+            if count < best[0]:
+                best = (count, order, centre)
+                if count == 0:
+                    return order, centre
+    return best[1], best[2]
+
+
+KIND_COLOURS = {  # (fill, stroke) in SVG, (fill, draw) in TikZ
+    "conv2d": (("#dbe7ff", "#1d4ed8"), ("blue!10", "blue!70!black")),
+    "maxpool2d": (("#dcfce7", "#15803d"), ("green!10", "green!50!black")),
+    "linear": (("#ffedd5", "#c2410c"), ("orange!12", "orange!70!black")),
+    "flatten": (("#f3e8ff", "#7e22ce"), ("violet!10", "violet!70!black")),
+    "input": (("#f1f5f9", "#334155"), ("gray!10", "gray!70!black")),
+}
+PLAIN = (("#fff", "#888"), ("white", "gray"))
+
+
+def layer_label(layer: dict) -> str:
+    """A CNN layer (SPEC §8 cnn-shapes) as a figure label: what it does, not its code."""
+    kind = layer.get("type")
+    if kind == "conv2d":
+        k = layer["kernel"]
+        return (f"conv {k}×{k}, {layer['out_channels']} filters, "
+                f"stride {layer.get('stride', 1)}, padding {layer.get('padding', 0)}")
+    if kind == "maxpool2d":
+        k = layer["kernel"]
+        return f"max-pool {k}×{k}, stride {layer.get('stride', k)}"
+    if kind == "linear":
+        return f"fully connected → {layer['out_features']}"
+    return {"relu": "ReLU", "flatten": "flatten"}.get(kind, str(kind))
+
+
 @dataclass
 class LayerStackFigure:
-    """A network as a stack of layers, each with its output shape (the CNN layer stack)."""
+    """A network as a stack of layers, each a block coloured by its kind (convolution, pooling,
+    fully connected, ...) with its output shape beside it (the CNN layer stack)."""
 
     layers: list[tuple[str, str]]
     caption: str = ""
+    kinds: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_layers(cls, input_shape, layers: list[dict], shapes: list[str], caption: str = "") -> "LayerStackFigure":
+        """The stack of an input [C, H, W] and SPEC layer dicts, `shapes` beside each layer."""
+        rows = [("input", " × ".join(map(str, input_shape)))]
+        rows += [(layer_label(layer), shape) for layer, shape in zip(layers, shapes)]
+        return cls(rows, caption, ["input"] + [layer.get("type", "") for layer in layers])
+
+    def _kind(self, i: int) -> str:
+        return self.kinds[i] if i < len(self.kinds) else ""
+
+    def _thin(self, i: int) -> bool:
+        return self._kind(i) == "relu"
 
     def rich(self):
         from rich.table import Table
@@ -294,36 +401,42 @@ class LayerStackFigure:
         return "\n".join(lines)
 
     def svg(self) -> str:
-        size, box_h, gap, pad = 13, 28, 20, 10
-        box_w = max(text_width(name, size) for name, _ in self.layers) + 24
+        size, gap, pad = 13, 18, 10
+        box_w = max(text_width(name, size) for name, _ in self.layers) + 28
         shape_w = max([text_width(shape, size) for _, shape in self.layers] + [0])
-        body = []
+        body, y, centre = [], pad, pad + box_w / 2
         for i, (name, shape) in enumerate(self.layers):
-            y = pad + i * (box_h + gap)
+            box_h = 20 if self._thin(i) else 32
             if i:
-                body.append(f'<line x1="{pad + box_w / 2:.1f}" y1="{y - gap:.1f}" x2="{pad + box_w / 2:.1f}" '
-                            f'y2="{y - 3:.1f}" stroke="{MUTED}" stroke-width="1.5"/>')
-                body.append(f'<path d="M{pad + box_w / 2 - 4:.1f},{y - 8:.1f} L{pad + box_w / 2:.1f},{y - 2:.1f} '
-                            f'L{pad + box_w / 2 + 4:.1f},{y - 8:.1f}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
-            body.append(f'<rect x="{pad}" y="{y}" width="{box_w:.1f}" height="{box_h}" rx="5" '
-                        f'fill="{ACCENT_FILL}" stroke="{ACCENT}"/>')
-            body.append(_svg_text(pad + box_w / 2, y + box_h / 2, name))
+                body.append(f'<line x1="{centre:.1f}" y1="{y - gap:.1f}" x2="{centre:.1f}" y2="{y - 3:.1f}" '
+                            f'stroke="{MUTED}" stroke-width="1.5"/>')
+                body.append(f'<path d="M{centre - 4:.1f},{y - 8:.1f} L{centre:.1f},{y - 2:.1f} L{centre + 4:.1f},'
+                            f'{y - 8:.1f}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
+            (fill, stroke), _ = KIND_COLOURS.get(self._kind(i), PLAIN)
+            inset = 24 if self._thin(i) else 0
+            body.append(f'<rect x="{pad + inset}" y="{y}" width="{box_w - 2 * inset:.1f}" height="{box_h}" rx="5" '
+                        f'fill="{fill}" stroke="{stroke}"/>')
+            body.append(_svg_text(centre, y + box_h / 2, name, size=12 if self._thin(i) else size))
             if shape:
                 body.append(_svg_text(pad + box_w + 12, y + box_h / 2, shape, anchor="start", fill=MUTED))
-        height = 2 * pad + len(self.layers) * box_h + (len(self.layers) - 1) * gap
-        return _svg(2 * pad + box_w + 12 + shape_w, height, body, self.caption or "layers")
+            y += box_h + gap
+        return _svg(2 * pad + box_w + 12 + shape_w, y - gap + pad, body, self.caption or "layers")
 
     def tikz(self) -> str:
         width = max(len(name) for name, _ in self.layers) * 0.19 + 0.6
-        body = []
+        body, y = [], 0.0
         for i, (name, shape) in enumerate(self.layers):
-            body.append(f"\\node[layer] (l{i}) at (0, {-i * 1.05:.2f}) {{{tex_label(name)}}};")
+            _, (fill, draw) = KIND_COLOURS.get(self._kind(i), PLAIN)
+            style = "layer, thin" if self._thin(i) else "layer"
+            body.append(f"\\node[{style}, fill={fill}, draw={draw}] (l{i}) at (0, {y:.2f}) {{{tex_label(name)}}};")
             if shape:
-                body.append(f"\\node[shapelabel] at (l{i}.east) {{{tex_label(shape)}}};")
+                body.append(f"\\node[shapelabel] at ({width / 2:.2f}, {y:.2f}) {{{tex_label(shape)}}};")
             if i:
                 body.append(f"\\draw[-{{Stealth}}, thick, black!60] (l{i - 1}) -- (l{i});")
-        options = (f"layer/.style={{draw=blue!70!black, fill=blue!8, rounded corners=3pt, minimum width={width:.2f}cm, "
-                   "minimum height=0.6cm, font=\\small}, shapelabel/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
+            y -= 0.85 if self._thin(i) or (i + 1 < len(self.layers) and self._thin(i + 1)) else 1.0
+        options = (f"layer/.style={{rounded corners=3pt, minimum width={width:.2f}cm, minimum height=0.65cm, "
+                   "font=\\small}, thin/.style={minimum height=0.45cm, minimum width=" f"{width - 0.8:.2f}cm, "
+                   "font=\\footnotesize}, shapelabel/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
         return _tikz(body, options)
 
 

@@ -31,18 +31,43 @@ ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7",
 BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼"}
 
 
+def math_spans(markdown: str) -> list[tuple[str, bool]]:
+    """The math of markdown as the parser reads it (mdit-py-plugins' dollarmath): (tex,
+    display) in order. `\\$5`, a `$` in code and `$5 and $10` are not math."""
+    out = []
+    for token in _parser().parse(markdown):
+        if token.type == "math_block":
+            out.append((token.content.strip(), True))
+        for child in token.children or ():
+            if child.type in _MATH_TOKENS:
+                out.append((child.content.strip(), _MATH_TOKENS[child.type]))
+    return out
+
+
 def split_math(text: str) -> list[tuple[str, str, bool]]:
-    """Split markdown into ("text", s, False) and ("math", tex, display) pieces."""
+    """Split markdown into ("text", s, False) and ("math", tex, display) pieces, the math being
+    what the parser reads as math (`math_spans`), found in the source in order."""
     out, pos = [], 0
-    for m in _MATH.finditer(text):
-        if m.start() > pos:
-            out.append(("text", text[pos:m.start()], False))
-        display = m.group(1) is not None
-        out.append(("math", (m.group(1) if display else m.group(2)).strip(), display))
-        pos = m.end()
+    for tex, display in math_spans(text):
+        fence = "$$" if display else "$"
+        at = _find_math(text, tex, fence, pos)
+        if at is None:
+            continue
+        start, end = at
+        if start > pos:
+            out.append(("text", text[pos:start], False))
+        out.append(("math", tex, display))
+        pos = end
     if pos < len(text):
         out.append(("text", text[pos:], False))
     return out
+
+
+def _find_math(text: str, tex: str, fence: str, pos: int) -> tuple[int, int] | None:
+    """Where `fence tex fence` (spaces allowed inside) next occurs from `pos`, not after a backslash."""
+    pattern = re.compile(r"(?<!\\)" + re.escape(fence) + r"\s*" + re.escape(tex) + r"\s*" + re.escape(fence))
+    m = pattern.search(text, pos)
+    return (m.start(), m.end()) if m else None
 
 
 def _group(s: str, i: int) -> tuple[str, int]:
@@ -114,7 +139,11 @@ def tex_to_text(tex: str) -> str:
             elif name == "end":
                 _, i = _group(tex, i)
             else:
-                out.append(name)
+                args = []
+                while tex[i:i + 1] == "{":
+                    arg, i = _group(tex, i)
+                    args.append(arg)
+                out.append(_fallback_text(name, tuple(args)))
         elif c in "^_":
             body, i = _group(tex, i + 1)
             text = tex_to_text(body)
@@ -136,6 +165,20 @@ def tex_to_text(tex: str) -> str:
             out.append(c)
             i += 1
     return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+@lru_cache(maxsize=1024)
+def _fallback_text(name: str, args: tuple[str, ...]) -> str:
+    """A macro the table above does not know, as pylatexenc reads it (\\underbrace{x} -> x,
+    \\mathsf{A} -> 𝖠); never the macro's name."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    source = "\\" + name + "".join("{" + arg + "}" for arg in args)
+    try:
+        text = LatexNodes2Text(math_mode="text", strict_latex_spaces=True).latex_to_text(source).strip()
+    except Exception:  # pylatexenc raises its own parse errors on malformed input  # noqa: BLE001
+        text = ""
+    return text or " ".join(tex_to_text(arg) for arg in args)
 
 
 def _matrix_text(body: str) -> str:
@@ -161,26 +204,33 @@ def _wrap(text: str) -> str:
     return text if re.fullmatch(r"[\w.′·∂∇αβγδεζηθλμνξπρστφχψω²³ᵀ⁻¹-]+", text) and not text.startswith("-") else f"({text})"
 
 
-def markdown_to_terminal_text(markdown: str) -> str:
-    """Markdown with its $math$ turned into Unicode text, ready for rich.markdown."""
-    pieces = []
-    for kind, s, display in split_math(markdown):
-        if kind == "text":
-            pieces.append(s)
-        elif display:
-            pieces.append(f"\n\n    {tex_to_text(s)}\n\n")
-        else:
-            pieces.append(tex_to_text(s).replace("*", "\\*").replace("_", "\\_"))
-    return "".join(pieces)
+def terminal_markdown(markdown: str):
+    """Markdown with $math$ as a rich Markdown renderable, the math as Unicode text (display
+    math as an indented block)."""
+    from markdown_it.token import Token
+    from rich.markdown import Markdown
+
+    tokens = []
+    for token in _parser().parse(markdown):
+        if token.type == "math_block":
+            tokens.append(Token("code_block", "code", 0, content=tex_to_text(token.content) + "\n", block=True))
+            continue
+        for child in token.children or ():
+            if child.type in _MATH_TOKENS:
+                child.type, child.content = "text", tex_to_text(child.content)
+            elif child.type == "text":
+                child.content = prose(child.content)
+        tokens.append(token)
+    out = Markdown("")
+    out.parsed = tokens
+    return out
 
 
 # -- documents: markdown with $math$ as HTML (MathML) and as LaTeX -------------------------------
 
-_PLACEHOLDER = "XqMATH{}qX"
-_PLACEHOLDER_RE = re.compile(r"XqMATH(\d+)qX")
+_MATH_TOKENS = {"math_inline": False, "math_inline_double": True}  # token type -> display
 
-# Characters that pdflatex cannot typeset from UTF-8 by itself, declared in the tex preamble
-# (they work in text and in math mode alike).
+# Characters set as math (in text they are math symbols: "σ", "≤", "ᵀ").
 UNICODE_TEX = {
     **{ch: f"\\{name}" for name, ch in GREEK.items() if name not in ("varepsilon", "varphi")},
     "ε": "\\epsilon", "φ": "\\phi", "−": "-", "×": "\\times", "·": "\\cdot", "≤": "\\le",
@@ -204,52 +254,112 @@ _TEX_SPECIAL = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "$": "\\$", "
                 "#": "\\#", "^": "\\textasciicircum{}", "_": "\\_", "%": "\\%",
                 "~": "\\textasciitilde{}", "<": "\\textless{}", ">": "\\textgreater{}",
                 "|": "\\textbar{}"}
+_WORDS = re.compile(r"([^\W_]+)")
+LATIN = 0x250  # below: Latin-1 and Latin Extended-A/B, which the main font (Latin Modern) has
 
 
-def unicode_tex_preamble() -> str:
-    """\\DeclareUnicodeCharacter lines for the characters documents may carry (UNICODE_TEX)."""
-    lines = [f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{\\ensuremath{{{tex}}}}}"
-             for ch, tex in UNICODE_TEX.items()]
-    lines += [f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{{tex}}}" for ch, tex in UNICODE_TEXT.items()
-              if ord(ch) > 127 and ch != "\u00a0"]
-    return "\n".join(lines)
+def _script(ch: str) -> str:
+    """Which font a character needs: "cjk", "rtl", "latin" (the main font) or "other"."""
+    import unicodedata
+
+    code = ord(ch)
+    if code < LATIN:
+        return "latin"
+    if (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+            or 0xFF00 <= code <= 0xFFEF or 0x1100 <= code <= 0x11FF or 0x20000 <= code <= 0x3FFFF):
+        return "cjk"
+    if unicodedata.bidirectional(ch) in ("R", "AL"):
+        return "rtl"
+    return "other"
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _TEX_SPECIAL:
+        return _TEX_SPECIAL[ch]
+    if ch in UNICODE_TEXT:
+        return UNICODE_TEXT[ch]
+    if ch in UNICODE_TEX:
+        return f"\\ensuremath{{{UNICODE_TEX[ch]}}}"
+    return ch
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(font, LaTeX) pieces of plain text: a word goes whole into the font its letters need
+    (a lone Greek letter is math), every other character on its own."""
+    out = []
+    for k, chunk in enumerate(_WORDS.split(text)):
+        if k % 2:  # a word
+            scripts = {_script(ch) for ch in chunk}
+            if len(chunk) == 1 and chunk in UNICODE_TEX:
+                out.append(("latin", _escape_char(chunk)))
+            else:
+                font = next((f for f in ("cjk", "rtl", "other") if f in scripts), "latin")
+                out.append((font, chunk))
+            continue
+        for ch in chunk:
+            font = _script(ch)
+            plain = ch in _TEX_SPECIAL or ch in UNICODE_TEXT or ch in UNICODE_TEX or ch.isspace()
+            out.append(("latin" if plain else font, _escape_char(ch)))
+    return out
+
+
+_FONT = {"cjk": "{{\\gradercjk {}}}", "rtl": "\\graderrtl{{{}}}", "other": "{{\\graderscript {}}}"}
 
 
 def latex_escape(text: str) -> str:
-    """Plain text as LaTeX text: special characters escaped; characters pdflatex cannot set
-    from UTF-8 (outside Latin-1 and the declared ones) replaced by '?'."""
-    out = []
-    for ch in str(text):
-        if ch in _TEX_SPECIAL:
-            out.append(_TEX_SPECIAL[ch])
-        elif ch in UNICODE_TEXT and ch != "\u00a0":
-            out.append(UNICODE_TEXT[ch])
-        elif ord(ch) < 0x250 or ch in UNICODE_TEX or ch == "\u00a0":
-            out.append(ch)
-        else:
-            out.append("?")
+    """Plain text (a title, a name from a roster) as LaTeX text: special characters escaped,
+    math symbols as math, and words in other scripts in a font that has them (Cyrillic, Greek,
+    Vietnamese in Noto Serif, Chinese, Japanese and Korean in Noto CJK, Arabic and Hebrew
+    right to left); consecutive words of one script share one group."""
+    pieces = _pieces(str(text))
+    out, k = [], 0
+    while k < len(pieces):
+        font, tex = pieces[k]
+        if font == "latin":
+            out.append(tex)
+            k += 1
+            continue
+        run, j = [tex], k + 1
+        while j < len(pieces):
+            if pieces[j][0] == font:
+                run.append(pieces[j][1])
+                j += 1
+            elif pieces[j][1].isspace() and j + 1 < len(pieces) and pieces[j + 1][0] == font:
+                run += [pieces[j][1], pieces[j + 1][1]]
+                j += 2
+            else:
+                break
+        out.append(_FONT[font].format("".join(run)))
+        k = j
     return "".join(out)
 
 
-def _protect(markdown: str) -> tuple[str, list[tuple[str, bool, str]]]:
-    """Markdown with each math span replaced by a placeholder the markdown parser leaves alone;
-    returns it and the spans (tex, display, original source)."""
-    spans, pieces = [], []
-    for kind, s, display in split_math(markdown):
-        if kind == "text":
-            pieces.append(s)
-        else:
-            pieces.append(_PLACEHOLDER.format(len(spans)))
-            spans.append((s, display, f"$${s}$$" if display else f"${s}$"))
-    return "".join(pieces), spans
+_MATH_CHARS = re.compile("|".join(re.escape(ch) for ch in sorted(UNICODE_TEX, key=len, reverse=True)))
+
+
+def math_unicode(tex: str) -> str:
+    """LaTeX math with the Unicode symbols it may carry (σ, −, ≤) as commands the math fonts have."""
+    def command(m):
+        out = UNICODE_TEX[m.group(0)]
+        return out + " " if out[-1].isalpha() else out  # \sigma x, not \sigmax
+
+    return _MATH_CHARS.sub(command, tex)
 
 
 @lru_cache(maxsize=1)
 def _parser():
     from markdown_it import MarkdownIt
 
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     # Raw HTML and images are off: document text may carry parameters, and pages load nothing.
-    return MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+    # Math: `$...$` (spaces allowed inside, not `$5 and $10`), `$$...$$` inline or as a block.
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+    parser.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+    for kind, display in dict(_MATH_TOKENS, math_block=True).items():
+        parser.add_render_rule(kind, lambda renderer, tokens, idx, options, env, display=display:
+                               mathml(tokens[idx].content.strip(), display) + ("\n" if display else ""))
+    return parser
 
 
 @lru_cache(maxsize=4096)
@@ -270,42 +380,58 @@ def mathml(tex: str, display: bool = False) -> str:
             element.text = html.unescape(element.text)
         if element.tail:
             element.tail = html.unescape(element.tail)
+    _unary_minus(root)
     return ET.tostring(root, encoding="unicode", short_empty_elements=False)
+
+
+_CLOSING = {")", "]", "}", "|", "‖", "′", "!"}
+
+
+def _unary_minus(root) -> None:
+    """A minus sign that starts a row or follows an operator (`= −0.5`, `[−1, −1]`) is a sign,
+    set tight against its number; browsers would space it as a subtraction."""
+    for parent in root.iter():
+        previous = None
+        for child in parent:
+            if child.tag == "mo" and (child.text or "").strip() in ("−", "-", "+"):
+                if previous is None or (previous.tag == "mo" and (previous.text or "").strip() not in _CLOSING):
+                    child.set("form", "prefix")
+                    child.set("lspace", "0")
+                    child.set("rspace", "0")
+            previous = child
 
 
 @lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
-    """Markdown with $math$ as HTML: text escaped, math as MathML."""
-    source, spans = _protect(markdown)
-    tokens = _parser().parse(source)
+    """Markdown with $math$ as HTML: text escaped (and typeset, `prose`), math as MathML."""
+    parser = _parser()
+    tokens = parser.parse(markdown)
     for token in tokens:
         for child in token.children or ():
-            if child.type == "code_inline":  # math signs in code stay as typed
-                child.content = _PLACEHOLDER_RE.sub(lambda m: spans[int(m.group(1))][2], child.content)
-        if token.type in ("fence", "code_block"):
-            token.content = _PLACEHOLDER_RE.sub(lambda m: spans[int(m.group(1))][2], token.content)
-    out = _parser().renderer.render(tokens, _parser().options, {})
-
-    def math(m):
-        tex, display, _ = spans[int(m.group(1))]
-        return mathml(tex, display)
-
-    return _PLACEHOLDER_RE.sub(math, out).strip()
+            if child.type == "text":
+                child.content = prose(child.content)
+    return parser.renderer.render(tokens, parser.options, {}).strip()
 
 
-def _restore_source(text: str, spans) -> str:
-    return _PLACEHOLDER_RE.sub(lambda m: spans[int(m.group(1))][2], text)
-
-
-def _latex_math(m: re.Match, spans) -> str:
-    tex, display, _ = spans[int(m.group(1))]
+def _latex_math(tex: str, display: bool) -> str:
+    tex = math_unicode(tex.strip())
     return f"\\[ {tex} \\]" if display else f"${tex}$"
 
 
+KEEP_TOGETHER = 25  # lines: a listing or list up to this long is never split, nor cut from its lead-in
+
+
+def _unbreakable(body: str) -> str:
+    """`body` in a box that stays on one page and on the page of the paragraph before it."""
+    return "\\par\\nopagebreak\\noindent\\begin{minipage}{\\linewidth}\n" + body + "\\end{minipage}\\par\n"
+
+
 def _latex_code(text: str) -> str:
-    """Code as typewriter lines that keep their spaces and break nowhere else."""
+    """Code as typewriter lines that keep their spaces and break nowhere else; a short listing
+    stays with its lead-in."""
     lines = [latex_escape(line).replace(" ", "\\ ") for line in text.rstrip("\n").split("\n")]
-    return "\\par\\noindent{\\ttfamily\\small " + "\\\\\n".join(lines) + "}\\par\n"
+    code = "{\\ttfamily\\small " + "\\\\\n".join(lines) + "}"
+    return _unbreakable(code + "\n") if len(lines) <= KEEP_TOGETHER else "\\par\\noindent" + code + "\\par\n"
 
 
 _INLINE_TEX = {"em_open": "\\emph{", "em_close": "}", "strong_open": "\\textbf{", "strong_close": "}",
@@ -321,21 +447,58 @@ _BLOCK_TEX = {"bullet_list_open": "\\begin{itemize}\n", "bullet_list_close": "\\
               "table_close": "\\hline\n\\end{tabular}\\par\\medskip\n"}
 
 
-_TEXT_MINUS = re.compile(r"(?<![\w.])[-−](?=\d)")  # a minus sign before a number, not a hyphen
+_MINUS = re.compile(r"(?<![\w.\-])-(?=\.?\d)")  # a minus sign before a number, not a hyphen
+
+
+def minus_signs(text: str) -> str:
+    """Hyphens that are minus signs (before a number: −0.26, [2, −1]) as minus signs."""
+    return _MINUS.sub("\u2212", text)
+
+
+_PROSE = (
+    (_MINUS, "\u2212"),
+    (re.compile(r'"([^"\n]*)"'), "\u201c\\1\u201d"),  # "data" -> “data”
+    (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),  # decoder's
+    (re.compile(r"(?<= )>=(?= )"), "\u2265"), (re.compile(r"(?<= )<=(?= )"), "\u2264"),
+    (re.compile(r"(?<= )!=(?= )"), "\u2260"),
+    (re.compile(r"\b(e\.g|i\.e|cf)\. "), "\\1.\u00a0"),  # e.g. and its example: a normal space, no break
+)
+
+
+def prose(text: str) -> str:
+    """Plain text as typeset prose: minus signs before numbers, curly quotes, ≥ for `>=`, and
+    a no-break space after "e.g." (code and math never pass through here)."""
+    for pattern, replacement in _PROSE:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def latex_text(text: str) -> str:
-    """`latex_escape`, with a minus sign before a number set as a real minus, not a hyphen."""
-    return _TEXT_MINUS.sub(r"\\ensuremath{-}", latex_escape(text))
+    """`prose` as LaTeX text (`latex_escape`)."""
+    return latex_escape(prose(text))
 
 
-def _inline_latex(children, spans) -> str:
+def _list_items(tokens, start: int) -> int:
+    """The items of the list opening at tokens[start] (0 if it holds a nested list)."""
+    level, items = tokens[start].level, 0
+    for token in tokens[start + 1:]:
+        if token.level == level and token.type.endswith("_list_close"):
+            return items
+        if token.type.endswith("_list_open"):
+            return 0
+        items += token.type == "list_item_open"
+    return 0
+
+
+def _inline_latex(children) -> str:
     out, links = [], []
     for child in children:
         if child.type == "text":
-            out.append(_PLACEHOLDER_RE.sub(lambda m: _latex_math(m, spans), latex_text(child.content)))
+            out.append(latex_text(child.content))
+        elif child.type in _MATH_TOKENS:
+            out.append(_latex_math(child.content, _MATH_TOKENS[child.type]))
         elif child.type == "code_inline":
-            out.append("\\texttt{" + latex_escape(_restore_source(child.content, spans)) + "}")
+            out.append("\\texttt{" + latex_escape(child.content) + "}")
         elif child.type == "link_open":
             links.append(str(child.attrs.get("href", "")))
         elif child.type == "link_close":
@@ -348,19 +511,28 @@ def _inline_latex(children, spans) -> str:
 @lru_cache(maxsize=4096)
 def markdown_to_latex(markdown: str) -> str:
     """Markdown with $math$ as LaTeX body text: math passed through, text escaped."""
-    source, spans = _protect(markdown)
-    tokens = _parser().parse(source)
+    tokens = _parser().parse(markdown)
     out: list[str] = []
+    together: list[bool] = []  # per open list: kept on one page
     for i, token in enumerate(tokens):
         kind = token.type
         if kind == "inline":
-            out.append(_inline_latex(token.children or [], spans))
+            out.append(_inline_latex(token.children or []))
         elif kind == "paragraph_open":
             continue
         elif kind == "paragraph_close":
             out.append("\n" if token.hidden else "\n\n")
         elif kind in ("fence", "code_block"):
-            out.append(_latex_code(_restore_source(token.content, spans)))
+            out.append(_latex_code(token.content))
+        elif kind == "math_block":
+            out.append(_latex_math(token.content, True) + "\n")
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            items = _list_items(tokens, i)
+            together.append(0 < items <= KEEP_TOGETHER)
+            out.append(("\\par\\nopagebreak\\noindent\\begin{minipage}{\\linewidth}\n" if together[-1] else "")
+                       + _BLOCK_TEX[kind])
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            out.append(_BLOCK_TEX[kind] + ("\\end{minipage}\\par\n" if together.pop() else ""))
         elif kind == "table_open":
             columns = 0
             for later in tokens[i + 1:]:
@@ -419,5 +591,7 @@ def filters() -> dict:
         "figure_html": lambda f: Markup(figure_html(f)),
         "latex": markdown_to_latex,
         "latex_escape": latex_escape,
+        "latex_text": latex_text,
+        "prose": prose,
         "figure_latex": figure_latex,
     }

@@ -93,7 +93,6 @@ def _environment(course_dirs: tuple[str, ...]):
     from grader.text import md_text
 
     env.filters["md_text"] = md_text
-    env.globals["unicode_preamble"] = markup.unicode_tex_preamble()
     return env
 
 
@@ -204,7 +203,20 @@ def render_document(problems: list[dict], fmt: str, *, title: str, solution: boo
         raise GraderError(f"unknown document format {fmt!r}")
     template = environment().get_template(f"document.{fmt}.j2")
     return template.render(title=title, subtitle=subtitle, instructions=instructions,
-                           problems=problems, solution=solution, version=__version__)
+                           problems=problems, solution=solution, version=__version__, paper=None)
+
+
+def tex_preamble(*, solution: bool, paper: dict | None = None) -> str:
+    """The LaTeX preamble every exam document of a kind (exercise, solutions, paper) shares."""
+    return environment().get_template("_partials/preamble.tex.j2").render(solution=solution, paper=paper)
+
+
+def tex_body(problems: list[dict], *, title: str, solution: bool, subtitle: str = "",
+             instructions: str = "") -> str:
+    """One document's body, to be compiled with others under `tex_preamble` (grader.pdf)."""
+    return environment().get_template("_partials/body.tex.j2").render(
+        problems=problems, title=title, subtitle=subtitle, instructions=instructions,
+        solution=solution)
 
 
 def render(instance, fmt: str = "terminal", *, solution: bool = False, width: int | None = None) -> str:

@@ -6,15 +6,13 @@ from io import StringIO
 
 def renderables(view: dict, solution: bool):
     """The rich renderables of one problem view, top to bottom."""
-    from rich.markdown import Markdown
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.rule import Rule
     from rich.text import Text
 
-    from grader.markup import markdown_to_terminal_text
-
-    md = lambda s: Markdown(markdown_to_terminal_text(s))  # noqa: E731
+    from grader.markup import prose
+    from grader.markup import terminal_markdown as md
     seed = f" · seed {view['seed']}" if view.get("seed") is not None else ""
     yield Rule(Text(f"{view['title']}{seed}", style="bold"), style="cyan")
     yield md(view["statement"])
@@ -27,7 +25,7 @@ def renderables(view: dict, solution: bool):
         yield head
         yield Padding(md(part["prompt"]), (0, 0, 0, 4))
         if part["rule"]:
-            yield Padding(Text(part["rule"], style="dim italic"), (0, 0, 0, 4))
+            yield Padding(Text(prose(part["rule"]), style="dim italic"), (0, 0, 0, 4))
         if solution:
             body = md(part["solution"]) if part["solution"] else Text("")
             from rich.console import Group

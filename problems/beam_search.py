@@ -225,7 +225,7 @@ class BeamSearch(Problem):
             "is_optimal": returned == best, "greedy": tuple(greedy.split()), "complexity": COMPLEXITY,
             "greedy_logprob": Fraction(dict(ranked)[greedy], 100),
             "local_beams": [[tuple(s.split()) for s, _ in b] for b in local],
-            "rows": [(prefix or "(start)", [logprob_text(hundredths(p["tree"][prefix][w])) for w in vocab])
+            "rows": [(prefix or "⟨start⟩", [logprob_text(hundredths(p["tree"][prefix][w])) for w in vocab])
                      for prefix in prefixes(vocab, length)],
             "candidates": [sorted(scorer.children(beams[t - 1] if t else [("", 0)]), key=lambda c: -c[1])
                            for t in range(length)],

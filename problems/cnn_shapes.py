@@ -361,6 +361,5 @@ class CnnShapes(Problem):
         return [shapes, params, total, field, weight, bias, count3d] + design
 
     def figures(self, p, ctx):
-        rows = [("input", " × ".join(map(str, p["input"])))]
-        rows += [(r["code"], "?") for r in ctx["rows"]]
-        return [LayerStackFigure(rows, caption="The network, layer by layer; '?' marks the shapes to find.")]
+        return [LayerStackFigure.from_layers(p["input"], [r["layer"] for r in ctx["rows"]], ["?"] * len(ctx["rows"]),
+                                             caption="The network, layer by layer; '?' marks the shapes to find.")]

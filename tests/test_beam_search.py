@@ -117,7 +117,7 @@ def test_the_tree_figure_shows_every_log_probability():
     inst = PROBLEM.instance(0, SEED_TREE)
     (tree,) = PROBLEM.figures(inst.params, inst.context)
     text = tree.text()
-    for value in ("-0.65", "-0.73", "-4.61", "-0.01"):
+    for value in ("−0.65", "−0.73", "−4.61", "−0.01"):  # minus signs, not hyphens
         assert value in text
     assert text.count("\n") >= 14  # 2 + 4 + 8 edges under the root
 

@@ -9,7 +9,7 @@ import pytest
 
 from grader import registry
 from grader.figures import GraphFigure, TreeFigure
-from grader.markup import latex_escape, split_math, markdown_to_html, markdown_to_latex, mathml
+from grader.markup import latex_escape, math_spans, markdown_to_html, markdown_to_latex, mathml, split_math
 from grader.render import problem_view, render, render_document
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -90,7 +90,7 @@ def test_every_problem_renders_as_documents(problem_id, seed, solution):
     checker = check_html(page)
     texts = [view["statement"]] + [f.caption for f in view["figures"]] + [part["prompt"] for part in view["parts"]]
     texts += [part["solution"] for part in view["parts"]] if solution else []
-    spans = sum(kind == "math" for text in texts for kind, _, _ in split_math(text))
+    spans = sum(len(math_spans(text)) for text in texts)
     assert checker.tags.get("math", 0) == spans, "every $math$ span becomes one MathML element"
     assert checker.tags.get("svg", 0) == len(view["figures"])
     assert page.count('<div class="part"') == len(instance.parts)
@@ -149,6 +149,21 @@ def test_math_is_protected_from_markdown():
     assert "<code>a$b$</code>" in markdown_to_html("Type `a$b$` literally.")
 
 
+@pytest.mark.parametrize("source, spans", [
+    ("It costs \\$5 and \\$10.", []), ("It costs $5 and $10.", []),
+    ("Type `a$b` and `c$d`.", []), ("Both $x$ and $$y$$ and $ z $.", [("x", False), ("y", True), ("z", False)]),
+])
+def test_dollar_signs_are_math_only_where_markdown_reads_math(source, spans):
+    assert math_spans(source) == spans
+    html = markdown_to_html(source)
+    assert html.count("<math") == len(spans)
+    assert [piece for kind, piece, _ in split_math(source) if kind == "math"] == [tex for tex, _ in spans]
+    if not spans:
+        assert "$" in html and "$" in markdown_to_latex(source)
+    assert "<code>a$b</code> and <code>c$d</code>" in markdown_to_html("Type `a$b` and `c$d`.")
+    assert "\\texttt{a\\$b} and \\texttt{c\\$d}" in markdown_to_latex("Type `a$b` and `c$d`.")
+
+
 def test_hostile_text_and_math_are_escaped():
     out = markdown_to_html("<script>alert(1)</script> <img src=x onerror=alert(1)> ![x](http://evil.example/x.png)")
     assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
@@ -174,8 +189,17 @@ def test_hostile_parameters_in_a_page_are_escaped():
 def test_latex_escapes_special_characters_outside_math():
     assert latex_escape("50% of $x & #1_a {b} ~ ^ \\") == (
         "50\\% of \\$x \\& \\#1\\_a \\{b\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")
-    assert latex_escape("γ – ok") == "γ -- ok"  # γ is declared in the preamble
-    assert latex_escape("\u4e2d") == "?"  # pdflatex has no glyph for it
+    assert latex_escape("γ – ok") == "\\ensuremath{\\gamma} -- ok"  # a lone Greek letter is math
+
+
+@pytest.mark.parametrize("name, font", [
+    ("Nguyễn", "{\\graderscript Nguyễn}"), ("Дмитрий Шостакович", "{\\graderscript Дмитрий Шостакович}"),
+    ("Αλέξανδρος", "{\\graderscript Αλέξανδρος}"), ("李小龙", "{\\gradercjk 李小龙}"),
+    ("김민준", "{\\gradercjk 김민준}"), ("محمد الخوارزمي", "\\graderrtl{محمد الخوارزمي}"),
+    ("Zoë Ångström", "Zoë Ångström"),
+])
+def test_latex_escape_sets_each_script_in_a_font_that_has_it(name, font):
+    assert latex_escape(name) == font
 
 
 def test_markdown_to_latex():
@@ -193,12 +217,12 @@ def test_markdown_to_latex():
 @pytest.mark.tex
 def test_latex_document_compiles(tmp_path):
     """One document holding every registered problem with its solutions (so every template's
-    LaTeX and every figure's TikZ) compiles with pdflatex."""
+    LaTeX and every figure's TikZ) compiles with XeLaTeX."""
     from grader.pdf import compile_pdf, tex_engine
 
     if tex_engine() is None:
-        pytest.skip("TEX TESTS SKIPPED: no latexmk or pdflatex on PATH (apt-get install texlive-latex-base "
-                    "texlive-latex-extra texlive-pictures latexmk); the LaTeX documents were not compiled")
+        pytest.skip("TEX TESTS SKIPPED: no xelatex on PATH (apt-get install texlive-xetex texlive-latex-extra "
+                    "texlive-pictures fonts-noto-core fonts-noto-cjk); the LaTeX documents were not compiled")
     views = [problem_view(registry.get(pid).instance(11), True) for pid in registry.ids()]
     tex = render_document(views, "tex", title="Every problem & its figures", subtitle="Student 42_b",
                           instructions="Answer **every** part; $\\gamma$ is a scale.", solution=True)

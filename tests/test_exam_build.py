@@ -219,7 +219,7 @@ def test_pdf_when_tex_is_installed(invoke, tmp_path):
     from grader.pdf import tex_engine
 
     if tex_engine() is None:
-        pytest.skip("no TeX engine (latexmk or pdflatex) on PATH: the exam PDF was not compiled")
+        pytest.skip("TEX TEST SKIPPED: no xelatex on PATH: the exam PDF was not compiled")
     exam, roster = write_exam(tmp_path, students=1)
     result = invoke("exam", "build", exam, "--roster", roster, "--out", tmp_path / "out", "--pdf",
                     env={"GRADER_SECRET": SECRET})
@@ -233,7 +233,7 @@ def test_compile_pdf_reports_latex_errors(tmp_path):
     from grader.pdf import PdfError, compile_pdf, tex_engine
 
     if tex_engine() is None:
-        pytest.skip("no TeX engine (latexmk or pdflatex) on PATH")
+        pytest.skip("TEX TEST SKIPPED: no xelatex on PATH")
     with pytest.raises(PdfError, match="Undefined control sequence"):
         compile_pdf("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()

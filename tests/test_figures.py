@@ -24,9 +24,19 @@ def beam_tree() -> TreeFigure:
 def test_tree_svg_draws_every_node_and_edge_label():
     tree = beam_tree()
     labels = texts(tree.svg())
-    assert sorted(labels) == sorted(["⟨start⟩", "neural", "network", "a", "b", "a", "b",
-                                     "-0.36", "-1.20", "-0.51", "-0.92", "-0.51", "-0.92"])
+    assert sorted(labels) == sorted(["⟨start⟩", "neural", "network", "a", "b", "a", "b",  # real minus signs
+                                     "−0.36", "−1.20", "−0.51", "−0.92", "−0.51", "−0.92"])
     assert len(ET.fromstring(tree.svg()).findall(f"{SVG}line")) == 6
+
+
+def test_tree_edges_are_drawn_before_every_label_so_none_strikes_through_one():
+    root = ET.fromstring(beam_tree().svg())
+    kinds = [child.tag.split("}")[1] for child in root]
+    assert max(i for i, k in enumerate(kinds) if k == "line") < min(i for i, k in enumerate(kinds) if k == "text")
+    tikz = beam_tree().tikz().splitlines()
+    draws = [i for i, line in enumerate(tikz) if line.startswith("\\draw")]
+    labels = [i for i, line in enumerate(tikz) if "node[el]" in line]
+    assert len(labels) == 6 and max(draws) < min(labels)
 
 
 def test_tree_parents_sit_between_their_children():
@@ -45,7 +55,7 @@ def test_tree_tikz_has_log_probabilities_on_edges_and_highlights_the_beam():
     tikz = beam_tree().tikz()
     assert tikz.startswith("\\begin{tikzpicture}") and tikz.endswith("\\end{tikzpicture}")
     assert tikz.count("\\node[") == 7 and tikz.count("\\draw[") == 6
-    assert "node[el] {$-0.51$}" in tikz
+    assert "node[el] {$-0.51$} (n" in tikz
     assert len(re.findall(r"\\node\[tn, hl\]", tikz)) == 3  # neural and its two 'a' children
     assert len(re.findall(r"\\draw\[te, he\]", tikz)) == 3
 
@@ -58,7 +68,7 @@ def graph() -> GraphFigure:
 def test_graph_svg_has_nodes_edges_and_vectors():
     root = ET.fromstring(graph().svg())
     assert len(root.findall(f"{SVG}circle")) == 4 and len(root.findall(f"{SVG}line")) == 4
-    assert {"A", "B", "C", "D", "[1, 2]", "[-1, 2]", "[2, 2]", "[-3, 2]"} == set(texts(graph().svg()))
+    assert {"A", "B", "C", "D", "[1, 2]", "[−1, 2]", "[2, 2]", "[−3, 2]"} == set(texts(graph().svg()))
     highlighted = [c for c in root.findall(f"{SVG}circle") if c.get("fill") != "#fff"]
     assert len(highlighted) == 2
     width, height = (float(v) for v in root.get("viewBox").split()[2:])
@@ -87,9 +97,9 @@ def test_graph_tikz():
 def test_layer_stack_and_grid():
     stack = LayerStackFigure([("input", "3 × 32 × 32"), ("conv2d 3→16, k=3", "16 × 32 × 32"), ("flatten", "16384")])
     assert texts(stack.svg()) == ["input", "3 × 32 × 32", "conv2d 3→16, k=3", "16 × 32 × 32", "flatten", "16384"]
-    assert stack.tikz().count("\\node[layer]") == 3 and stack.tikz().count("-{Stealth}") == 2
+    assert stack.tikz().count("\\node[layer") == 3 and stack.tikz().count("-{Stealth}") == 2
     grid = GridFigure([[1, -2, 3], [4, 5, 6]], highlight=(1, 2))
-    assert texts(grid.svg()) == ["1", "-2", "3", "4", "5", "6"]
+    assert texts(grid.svg()) == ["1", "−2", "3", "4", "5", "6"]
     tikz = grid.tikz()
     assert tikz.count("\\node[cell") == 6 and tikz.count("\\node[cell, hl]") == 1
     assert tikz.rstrip().splitlines()[-2].startswith("\\node[cell, hl]")  # drawn last, on top
@@ -125,3 +135,42 @@ def test_every_problem_figure_draws_in_svg_and_tikz(problem_id):
             tikz = fig.tikz()
             assert tikz.count("{") == tikz.count("}")
             assert svg == fig.svg() and tikz == fig.tikz()
+
+
+@pytest.mark.parametrize("nodes, edges", [
+    ("ABCD", ["AC", "BD", "AB", "CD"]),  # drawn in this order on a circle, A-C and B-D cross
+    ("ABCD", ["AB", "AC", "AD", "BC", "BD", "CD"]),  # K4: one node in the middle
+    ("ABCDEF", ["AD", "BE", "CF", "AB", "CD"]),
+    ("ABCDE", ["AC", "CE", "EB", "BD", "DA"]),  # a pentagram, a pentagon once reordered
+])
+def test_small_graphs_are_drawn_without_crossing_edges(nodes, edges):
+    from grader.figures import _crossings
+
+    figure = GraphFigure(list(nodes), [tuple(e) for e in edges])
+    assert _crossings(figure._layout(), figure.edges) == 0
+    width = float(ET.fromstring(figure.svg()).get("width"))
+    assert width >= 200  # big enough to read, not a thumbnail
+
+
+def test_the_gnn_figure_has_no_crossing_edges_for_any_seed():
+    from grader import registry
+    from grader.figures import _crossings
+
+    problem = registry.get("gnn-message-passing")
+    for seed in range(20):
+        instance = problem.instance(seed)
+        figure = problem.figures(instance.params, instance.context)[0]
+        assert _crossings(figure._layout(), figure.edges) == 0, seed
+
+
+def test_the_cnn_layer_stack_draws_layers_not_code():
+    from grader import registry
+
+    problem = registry.get("cnn-shapes")
+    instance = problem.instance(1)
+    stack = problem.figures(instance.params, instance.context)[0]
+    labels = texts(stack.svg())
+    assert not any("nn." in label for label in labels)
+    assert any(label.startswith("conv ") and "filters" in label for label in labels)
+    fills = {rect.get("fill") for rect in ET.fromstring(stack.svg()).iter(f"{SVG}rect")}
+    assert len(fills) >= 3  # convolutions, pooling, fully connected, ... each a colour of its own

@@ -71,7 +71,7 @@ class Sequence(AnswerType):
         return out
 
     def rule(self) -> str:
-        return 'Write a sequence as its words in order, e.g. "neural network".'
+        return 'Write a sequence as its words in order, separated by spaces, e.g. "w1 w2 w3".'
 
 
 @dataclass(frozen=True)
@@ -136,4 +136,4 @@ class Set(AnswerType):
         return out
 
     def rule(self) -> str:
-        return 'Give a set as a list of its items, in any order, e.g. ["neural network", "network neural"].'
+        return 'Give a set as a list of its items, in any order, e.g. ["w1 w2", "w2 w1"].'

@@ -10,9 +10,13 @@ from grader.params import NO_DEFAULT
 
 
 def _console():
+    """A console for tables: in a pipe or a file, lines as long as the table needs (no wrapping at
+    80 columns, no id split across lines)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 10_000)
 
 
 @click.command("list")

@@ -31,12 +31,16 @@ def exam_group():
                    "created when missing).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help=JOBS_HELP)
 @click.option("--pdf/--no-pdf", default=None,
-              help="Compile exam.pdf and the solutions' PDF (default: when latexmk or pdflatex is installed).")
+              help="Compile exam.pdf and the solutions' PDF (default: when xelatex is installed).")
+@click.option("--paper", is_flag=True,
+              help="Make exam.pdf a paper exam to print and scan: answer space, name and ID box, a header "
+                   "and QR code on every page, the same pages for every student; also print/class.pdf "
+                   "and staff/template.pdf.")
 @click.option("--id-column", metavar="NAME", default=None,
               help="The roster column holding the student id (default: `id`; `SIS User ID` in a Canvas "
                    "export, `SID` in a Gradescope roster).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (exam id and counts) on stdout.")
-def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf, id_column, as_json):
+def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf, paper, id_column, as_json):
     """Build one variant per student and problem, with the staff's key and manifest."""
     from grader.exam.build import build_exam
     from grader.exam.parallel import default_jobs
@@ -48,7 +52,7 @@ def build_cmd(exam_file, roster_file, out_dir, secret_file, jobs, pdf, id_column
     secret, note = resolve_secret(secret_file, out / "staff")
     click.echo(note, err=True)
     result = build_exam(spec, exam_file, students, roster, roster_file, secret, out,
-                        jobs=jobs or default_jobs(), pdf=pdf)
+                        jobs=jobs or default_jobs(), pdf=pdf, paper=paper)
     if as_json:
         click.echo(json.dumps({"exam": spec.id, "students": result.students, "problems": len(result.problems),
                                "variants": [p["variants"] for p in result.problems], "pdf": result.pdf,

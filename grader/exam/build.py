@@ -38,6 +38,7 @@ class _Job:
     pdf: bool
     problems: tuple[ExamProblem, ...]
     secret: bytes = field(repr=False)
+    paper: bool = False
 
 
 def part_points(instance, item: ExamProblem) -> tuple[Fraction, list[Fraction]]:
@@ -94,14 +95,14 @@ def student_view(view: dict) -> dict:
 
 def make_student(task: tuple) -> dict:
     """Draw one student's variants (problem i from attempt `starts[i]` on) and write the exam
-    (md, tex, html, pdf), the answers skeleton and the solutions. Returns the attempts used,
-    the variants' fingerprints, the key entries, the SHA-256 of each file written (PDFs aside)
-    and any LaTeX failure."""
+    (md, tex, html), the answers skeleton and the solutions. Returns the attempts used, the
+    variants' fingerprints, the key entries, the SHA-256 of each file written and, when PDFs
+    are wanted, the LaTeX bodies to compile with the class (grader.exam.paper.write_pdfs)."""
     from grader.exam.files import dump_json
     from grader.render import render_document
 
     student, job, starts = task
-    attempts, fingerprints, entries, views = [], [], [], []
+    attempts, fingerprints, entries, views, instances = [], [], [], [], []
     for item, start in zip(job.problems, starts):
         found = draw(job, item, student.id, start)
         if found is None:
@@ -112,6 +113,7 @@ def make_student(task: tuple) -> dict:
         fingerprints.append(instance.fingerprint())
         entries.append(entry)
         views.append(_view(instance, entry))
+        instances.append(instance)
     out = Path(job.out)
     public = [student_view(v) for v in views]
     who = f"{student.name} ({student.id})" if student.name else student.id
@@ -126,20 +128,17 @@ def make_student(task: tuple) -> dict:
     solutions = dict(meta, subtitle=f"{meta['subtitle']} · solutions")
     files[f"staff/solutions/{student.id}.md"] = render_document(views, "md", solution=True, **solutions)
     hashes = {rel: write_atomic(out / rel, text) for rel, text in files.items()}
-    failures = []
+    bodies = {}
     if job.pdf:
-        from grader.errors import GraderError
-        from grader.pdf import compile_pdf
+        from grader.render import tex_body
 
-        for tex, target in ((files[f"{folder}/exam.tex"], f"{folder}/exam.pdf"),
-                            (render_document(views, "tex", solution=True, **solutions),
-                             f"staff/solutions/{student.id}.pdf")):
-            try:
-                compile_pdf(tex, out / target)
-            except GraderError as exc:
-                failures.append(str(exc))
+        bodies = {"exam": tex_body(public, solution=False, **meta), "solutions": tex_body(views, solution=True, **solutions)}
+        if job.paper:
+            from grader.exam import paper
+
+            bodies["paper"] = paper.paper_body(instances, public, job)
     return {"attempts": attempts, "fingerprints": fingerprints, "entries": entries, "hashes": hashes,
-            "pdf_failures": failures}
+            "tex": bodies}
 
 
 def distinct_variants(job: _Job, ordered: list[Student], made: list[dict]) -> tuple[set[int], list[dict]]:
@@ -175,25 +174,30 @@ def secret_id(secret: bytes) -> str:
 
 
 def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: bytes, roster_name: str,
-               secret: bytes, out: Path, *, jobs: int = 1, pdf: bool | None = None) -> BuildResult:
+               secret: bytes, out: Path, *, jobs: int = 1, pdf: bool | None = None,
+               paper: bool = False) -> BuildResult:
     """Build the exam into `out`. `pdf`: True or None compiles PDFs when a TeX engine is
-    installed (True insists), False never."""
+    installed (True insists), False never. `paper`: the PDFs are paper exams (SPEC §5.1)."""
     from grader.exam.parallel import run_all
     from grader.pdf import tex_engine
 
     out = Path(out)
     ordered = sorted(students, key=lambda s: s.id)
     warnings = []
-    if pdf is False:
+    if paper and tex_engine() is None:
+        from grader.pdf import PdfError
+
+        raise PdfError("--paper needs XeLaTeX (xelatex) on PATH")
+    if pdf is False and not paper:
         pdf_state, compile_pdfs = "not requested", False
     elif tex_engine() is None:
         pdf_state, compile_pdfs = "no TeX engine installed: no PDFs", False
         if pdf:
-            warnings.append("--pdf was given but neither latexmk nor pdflatex is on PATH")
+            warnings.append("--pdf was given but xelatex is not on PATH")
     else:
         pdf_state, compile_pdfs = "compiled", True
     job = _Job(spec.title, spec.id, spec.instructions or DEFAULT_INSTRUCTIONS, str(out), compile_pdfs,
-               spec.problems, secret)
+               spec.problems, secret, paper)
     made = run_all(make_student, [(s, job, [0] * len(spec.problems)) for s in ordered],
                    jobs=jobs, description="building exams")
     redo, counts = distinct_variants(job, ordered, made)
@@ -211,7 +215,12 @@ def build_exam(spec: ExamSpec, spec_name: str, students: list[Student], roster: 
         if counts[i]["shared_from"] is not None:
             warnings.append(f"{item.label}: only {counts[i]['distinct']} distinct variants for {len(ordered)} "
                             f"students (from student {counts[i]['shared_from']} on, some share a variant)")
-    failures = [f for m in made for f in m["pdf_failures"]]
+    failures = []
+    if compile_pdfs:
+        from grader.exam.paper import write_pdfs
+
+        by_id = {s.id: m for s, m in zip(ordered, made)}
+        failures = write_pdfs(out, job, students, [by_id[s.id]["tex"] for s in students], jobs=jobs)
     if failures:
         pdf_state = f"{len(failures)} PDF(s) failed"
         warnings.append(f"LaTeX failed for {len(failures)} document(s); first: {failures[0]}")
