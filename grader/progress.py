@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from grader.errors import GraderError
+from grader.text import scrub
 
 SCHEMA_VERSION = 1
 FILENAME = "progress.sqlite3"
@@ -60,7 +61,7 @@ def default_path() -> Path:
 
 
 def _params_key(params: dict) -> str:
-    return json.dumps(params, sort_keys=True, ensure_ascii=False)
+    return json.dumps(params, sort_keys=True)
 
 
 class Progress:
@@ -121,10 +122,10 @@ class Progress:
             cur = conn.execute(
                 "INSERT INTO attempt (problem, seed, params, at, score, max_score, answers) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (result["problem"], result.get("seed"), _params_key(params or {}), time.time(),
-                 result["score"], result["max_score"], json.dumps(answers, ensure_ascii=False)))
+                 result["score"], result["max_score"], json.dumps(answers)))  # ASCII: any string survives
             conn.executemany(
                 "INSERT INTO part_result VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(cur.lastrowid, p["id"], p["verdict"], p["score"], p["max_score"], p["feedback"],
+                [(cur.lastrowid, p["id"], p["verdict"], p["score"], p["max_score"], scrub(p["feedback"]),
                   p.get("misconception")) for p in result["parts"]])
             return cur.lastrowid
 

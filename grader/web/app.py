@@ -35,6 +35,19 @@ SECURITY_HEADERS = {
 }
 
 
+# Grading and previews run on one thread that lives as long as the process: the sandbox's worker
+# process (one per process, one answer at a time) is killed when the thread that forked it ends.
+_GRADING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-grading")
+
+
+class AsciiJSON(JSONResponse):
+    """JSON with every non-ASCII character escaped, so any string (a lone surrogate typed by a
+    student included) is sent as the browser will read it."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 async def _plain(send, status: int, text: str) -> None:
     body = text.encode()
     await send({"type": "http.response.start", "status": status,
@@ -98,9 +111,6 @@ def create_app(token: str, problem_ids: list[str] | None = None, progress: Progr
     ids = list(problem_ids) if problem_ids else registry.ids()
     store = progress or Progress()
     base = f"/{token}/"
-    # Grading and previews run on one long-lived thread: the sandbox's worker process is tied
-    # to the thread that forked it (it dies with that thread), and it serves one answer at a time.
-    grading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-grading")
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
         html = environment().get_template(f"web/{name}.html.j2").render(base=base, **context)
@@ -165,9 +175,9 @@ def create_app(token: str, problem_ids: list[str] | None = None, progress: Progr
         async def endpoint(request: Request):
             try:
                 data = await read_json(request)
-                return JSONResponse(await asyncio.get_running_loop().run_in_executor(grading, handler, data))
+                return AsciiJSON(await asyncio.get_running_loop().run_in_executor(_GRADING, handler, data))
             except GraderError as exc:
-                return JSONResponse({"error": one_line(str(exc), 500)}, status_code=400)
+                return AsciiJSON({"error": one_line(str(exc), 500)}, status_code=400)
         return endpoint
 
     def do_preview(data: dict) -> dict:

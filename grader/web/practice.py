@@ -108,6 +108,7 @@ def exercise_view(instance: Instance, attempts: list[dict]) -> dict:
     from grader.render import problem_view
 
     from grader.grading import _num
+    from grader.text import scrub
 
     view = problem_view(instance, solution=False)
     last = attempts[-1] if attempts else None
@@ -117,7 +118,7 @@ def exercise_view(instance: Instance, attempts: list[dict]) -> dict:
     for part, pv in zip(instance.parts, view["parts"]):
         pv["input"] = input_kind(part.type)
         pv["options"] = options(part.type)
-        pv["value"] = shown(last["answers"].get(part.id)) if last else ""
+        pv["value"] = scrub(shown(last["answers"].get(part.id))) if last else ""
         pv["result"] = results.get(part.id)
     view["attempts"] = len(attempts)
     view["last_score"] = f"{_num(last['score'])} / {_num(last['max_score'])}" if last else ""
