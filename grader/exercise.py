@@ -76,7 +76,8 @@ class CheckResult:
 
         from grader.commands.check import result_tables
 
-        console = Console(width=100, file=io.StringIO(), highlight=False, emoji=False, color_system=None)
+        console = Console(width=100, file=io.StringIO(), highlight=False, emoji=False, color_system=None,
+                          force_jupyter=False)
         for table in result_tables(self.json):
             console.print(table)
         return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())

@@ -42,7 +42,10 @@ class PracticeServer:
         return f"http://{HOST}:{self.port}/{self.token}/"
 
     def serve(self) -> None:
-        """Serve until interrupted (Ctrl-C) or `stop`."""
+        """Serve in the foreground until interrupted (Ctrl-C)."""
+        self._run()
+
+    def _run(self) -> None:
         try:
             self.server.run(sockets=[self.sock])
         finally:
@@ -50,7 +53,7 @@ class PracticeServer:
 
     def start(self, timeout: float = 10.0) -> "PracticeServer":
         """Serve in a background thread; returns once the server accepts connections."""
-        self._thread = threading.Thread(target=self.serve, name="grader-practice", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="grader-practice", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
