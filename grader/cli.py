@@ -17,6 +17,8 @@ COMMANDS = {
     "compare": ("grader.commands.compare:compare_cmd", "Grade one answer against one reference."),
     "selftest": ("grader.commands.selftest:selftest_cmd", "Run the problem contract over many seeds."),
     "exam": ("grader.commands.exam:exam_group", "Build and grade exams (one variant per student)."),
+    "practice": ("grader.commands.practice:practice_cmd", "Practise in the browser, with live preview and feedback."),
+    "progress": ("grader.commands.practice:progress_cmd", "Show your practice history."),
 }
 
 

@@ -44,3 +44,11 @@ def write_json(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Practice history goes to a temporary folder, never the user's own."""
+    folder = tmp_path / "grader-data"
+    monkeypatch.setenv("GRADER_DATA_DIR", str(folder))
+    return folder

@@ -38,8 +38,33 @@ def pinned_params(param_pairs: tuple[str, ...], params_file: str | None) -> dict
     return pinned
 
 
-def write_variant(instance, fmt: str, out: Path, solution: bool) -> list[Path]:
-    """Write exercise.<fmt>, the answers.json skeleton and key.json into `out`."""
+def toml_params(instance, pinned: dict) -> dict | None:
+    """Parameters for answers.toml that rebuild exactly this variant. TOML has no null: a null
+    parameter is left out where the seed and the other parameters make the same variant again
+    (the seed alone does when nothing was pinned); None where no TOML form does."""
+    params = instance.params
+    if all(v is not None for v in params.values()):
+        return params
+    written = {k: v for k, v in params.items() if v is not None} if pinned else {}
+    try:
+        same = instance.problem.instance(instance.seed, written).params == params
+    except GraderError:
+        same = False
+    return written if same else None
+
+
+def answers_toml(instance, params: dict) -> str:
+    """The answers.toml skeleton: every part id with an empty literal string to fill in."""
+    from grader import tomlwrite
+    from grader.render import environment, problem_view
+
+    return environment().get_template("answers.toml.j2").render(
+        instance=instance, params=params, parts=problem_view(instance, False)["parts"], toml=tomlwrite)
+
+
+def write_variant(instance, fmt: str, out: Path, solution: bool, pinned: dict | None = None) -> list[Path]:
+    """Write exercise.<fmt>, the answers.json and answers.toml skeletons and key.json into `out`
+    (answers.toml only where TOML can hold the parameters)."""
     from grader.render import render, to_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -49,9 +74,15 @@ def write_variant(instance, fmt: str, out: Path, solution: bool) -> list[Path]:
                 "answers": {pid: None for pid in instance.part_ids}}
     answers = out / "answers.json"
     answers.write_text(json.dumps(skeleton, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written = [exercise, answers]
+    params = toml_params(instance, pinned or {})
+    if params is not None:
+        toml = out / "answers.toml"
+        toml.write_text(answers_toml(instance, params), encoding="utf-8")
+        written.append(toml)
     key = out / "key.json"
     key.write_text(json.dumps(to_json(instance, solution=True), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [exercise, answers, key]
+    return written + [key]
 
 
 @click.command("new")
@@ -67,7 +98,8 @@ def write_variant(instance, fmt: str, out: Path, solution: bool) -> list[Path]:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True)
 @click.option("--solution", is_flag=True, help="Add the reference answers and worked solutions.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write exercise.<fmt>, answers.json (a skeleton) and key.json into DIR.")
+              help="Write exercise.<fmt>, answers.json and answers.toml (skeletons to fill in) and "
+                   "key.json into DIR.")
 def new_cmd(problem_id, seed, param_pairs, params_file, require_pairs, fmt, solution, out_dir):
     """Make a variant of problem ID from a seed, with any parameters pinned."""
     from grader.rng import fresh_seed
@@ -82,8 +114,12 @@ def new_cmd(problem_id, seed, param_pairs, params_file, require_pairs, fmt, solu
     if drawn:
         click.echo(f"seed: {seed} (make this variant again with --seed {seed})", err=True)
     if out_dir:
-        for path in write_variant(instance, fmt, Path(out_dir), solution):
+        written = write_variant(instance, fmt, Path(out_dir), solution, {**pinned, **require})
+        for path in written:
             click.echo(f"wrote {path}")
+        if not any(path.name == "answers.toml" for path in written):
+            click.echo("answers.toml not written: this variant has a null parameter, which TOML cannot "
+                       "hold; fill in answers.json", err=True)
         return
     if fmt == "terminal":
         from rich.console import Console

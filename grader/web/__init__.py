@@ -1,0 +1,2 @@
+"""`grader practice`: the practice app in the browser, a thin Starlette edge over the same
+functions as `grader new --format html` (the document) and `grader check` (grading)."""
