@@ -17,6 +17,8 @@ COMMANDS = {
     "compare": ("grader.commands.compare:compare_cmd", "Grade one answer against one reference."),
     "selftest": ("grader.commands.selftest:selftest_cmd", "Run the problem contract over many seeds."),
     "exam": ("grader.commands.exam:exam_group", "Build and grade exams (one variant per student)."),
+    "export": ("grader.commands.export:export_group",
+               "Export to Gradescope, Canvas (QTI), Moodle and PrairieLearn."),
 }
 
 

@@ -276,6 +276,23 @@ def mathml(tex: str, display: bool = False) -> str:
 @lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
     """Markdown with $math$ as HTML: text escaped, math as MathML."""
+    return _html(markdown, mathml)
+
+
+def _tex_delimited(tex: str, display: bool) -> str:
+    import html
+
+    return f"\\[{html.escape(tex)}\\]" if display else f"\\({html.escape(tex)}\\)"
+
+
+@lru_cache(maxsize=4096)
+def markdown_to_html_tex(markdown: str) -> str:
+    """Markdown with $math$ as HTML whose math stays LaTeX, escaped, between \\( \\) or \\[ \\]:
+    for systems that typeset it themselves (Canvas, Moodle, PrairieLearn)."""
+    return _html(markdown, _tex_delimited)
+
+
+def _html(markdown: str, math_html) -> str:
     source, spans = _protect(markdown)
     tokens = _parser().parse(source)
     for token in tokens:
@@ -288,7 +305,7 @@ def markdown_to_html(markdown: str) -> str:
 
     def math(m):
         tex, display, _ = spans[int(m.group(1))]
-        return mathml(tex, display)
+        return math_html(tex, display)
 
     return _PLACEHOLDER_RE.sub(math, out).strip()
 
