@@ -115,10 +115,13 @@ def _write_folder(folder: Path, files: dict[str, str]) -> None:
 def write_outputs(summary) -> None:
     """Every file of RESULTS, each written atomically."""
     from grader.exam.report import report_html
+    from grader.exports import grades
 
     out = summary.out
     write_atomic(out / "gradebook.csv", gradebook(summary))
     write_atomic(out / "canvas.csv", canvas(summary))
+    for name, lms_csv in grades.CSVS.items():  # blackboard.csv, brightspace.csv
+        write_atomic(out / name, lms_csv(summary))
     _write_folder(out / "gradescope", {f"{sid}.json": dump_json(gradescope(summary, sid)) for sid in summary.graded})
     with_feedback = list(summary.graded) + [sid for sid in notes(summary) if sid not in summary.missing]
     _write_folder(out / "feedback", {f"{sid}.md": feedback(summary, sid) for sid in sorted(with_feedback)})
