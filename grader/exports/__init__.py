@@ -45,8 +45,9 @@ def render_template(name: str, **context) -> str:
 
 def draw_variants(problem_id: str, count: int, pinned: Mapping[str, Any] | None = None,
                   require: Mapping[str, Any] | None = None, first_seed: int = 1) -> list:
-    """`count` distinct instances of a problem, seeds counted up from `first_seed` (a seed whose
-    variant repeats an earlier one is passed over); fewer when the problem has fewer."""
+    """`count` distinct instances of a problem with the same parts, seeds counted up from
+    `first_seed` (a seed whose variant repeats an earlier one, or has other parts than the
+    first, is passed over); fewer when the problem has fewer."""
     from grader import registry
 
     if not 1 <= count <= MAX_VARIANTS:
@@ -56,6 +57,8 @@ def draw_variants(problem_id: str, count: int, pinned: Mapping[str, Any] | None 
     out = []
     for seed in range(first_seed, first_seed + count * DRAWS_PER_VARIANT):
         inst = problem.instance(seed, pinned or {}, require or {})
+        if out and sorted(inst.part_ids) != sorted(out[0].part_ids):
+            continue
         if inst.fingerprint() not in seen:
             seen.add(inst.fingerprint())
             out.append(inst)
