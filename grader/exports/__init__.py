@@ -79,10 +79,12 @@ class LmsItem:
     `kind`: "numeric" (`value`, `tolerance`, absolute), "numbers" (a vector or matrix: `entries`
     as (value, tolerance) rows), "choice" (`options`, `correct` index), "boolean" (`correct`),
     "text" (short answer: `accepted` strings), or "essay" (a person grades it against `reference`).
+    `rule` tells the student how to answer in the quiz engine (decimals only in number boxes).
     """
 
     kind: str
     reference: str
+    rule: str
     value: float | None = None
     tolerance: float = 0.0
     entries: list[list[tuple[float, float]]] = field(default_factory=list)
@@ -122,19 +124,31 @@ def lms_item(instance, part) -> LmsItem:
     if isinstance(kind, Number):
         number = _number(kind, ref)
         if number is not None:
-            return LmsItem("numeric", reference, value=number[0], tolerance=number[1])
+            return LmsItem("numeric", reference, f"Give the number {_decimal_rule(kind)}.", value=number[0],
+                           tolerance=number[1])
     elif isinstance(kind, Vector) and isinstance(kind.entry, Number):
-        rows = answer if kind.ndim == 2 else [answer]
+        rows = [list(r) for r in ref] if kind.ndim == 2 else [list(ref)]
         entries = [[_number(kind.entry, v) for v in row] for row in rows]
         if all(e is not None for row in entries for e in row):
-            return LmsItem("numbers", reference, entries=entries)
+            return LmsItem("numbers", reference, f"Give each entry {_decimal_rule(kind.entry)}.", entries=entries)
     elif isinstance(kind, Boolean):
-        return LmsItem("boolean", reference, correct=kind.reference(ref))
+        return LmsItem("boolean", reference, "Choose true or false.", correct=kind.reference(ref))
     elif isinstance(kind, Choice):
-        return LmsItem("choice", reference, options=kind.options, correct=kind.reference(ref))
+        return LmsItem("choice", reference, "Choose one option.", options=kind.options, correct=kind.reference(ref))
     elif isinstance(kind, Sequence):
-        return LmsItem("text", reference, accepted=(str(answer),))
-    return LmsItem("essay", reference)
+        return LmsItem("text", reference, "Write the words in order, separated by single spaces.", accepted=(str(answer),))
+    return LmsItem("essay", reference, kind.rule())
+
+
+def _decimal_rule(number_type) -> str:
+    """How a quiz engine's number box wants the number: a decimal, to the part's accuracy."""
+    if number_type.exact:
+        return "exactly, as a decimal"
+    if number_type.rtol is not None or number_type.atol is not None:
+        bounds = [f"a relative error of {number_type.rtol:g}"] if number_type.rtol is not None else []
+        bounds += [f"an absolute error of {number_type.atol:g}"] if number_type.atol is not None else []
+        return f"as a decimal, within {' or '.join(bounds)}"
+    return f"as a decimal, to at least {number_type.sigfigs} significant figures"
 
 
 def html(markdown: str) -> str:
@@ -164,3 +178,30 @@ def figures(instance, prefix: str) -> list[Figure]:
             out.append(Figure(f"{prefix}-{n}.svg", figure.svg(), html(caption) if caption else "",
                               caption or f"figure {n}"))
     return out
+
+
+def markup(text: str):
+    """HTML this package wrote, marked safe for the autoescaping templates."""
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+def points_text(x) -> str:
+    """Points as an LMS shows them: 2, 0.5."""
+    x = round(float(x), 4)
+    return str(int(x)) if x.is_integer() else str(x)
+
+
+def item_html(inst, parts, figure_src: dict[str, str], figs: list[Figure]) -> str:
+    """One variant's statement, figures (`figure_src`: file name -> URL) and the given parts'
+    prompts, each with its blank (`parts`: (part, blank HTML) pairs), as an item's HTML."""
+    from grader.render import part_label, texts
+
+    t = texts(inst)
+    shown = [{"label": part_label(inst.parts.index(p)), "points": points_text(p.points), "prompt": markup(html(t.prompts[p.id])),
+              "rule": lms_item(inst, p).rule, "blank": blank} for p, blank in parts]
+    return render_template("lms_item.html.j2", problem=inst.problem.id, seed=inst.seed,
+                           statement=markup(html(t.statement)), parts=shown,
+                           figures=[{"src": figure_src[f.name], "alt": f.alt, "caption": markup(f.caption)}
+                                    for f in figs])

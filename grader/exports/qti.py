@@ -19,42 +19,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.exports import figures as variant_figures
-from grader.exports import html, lms_item, render_template, slug
+from grader.exports import html, item_html, lms_item, points_text, render_template, slug
 
 MEDIA = "Uploaded Media"
 QUESTION_TYPES = {"numeric": "numerical_question", "choice": "multiple_choice_question",
                   "boolean": "true_false_question", "text": "short_answer_question", "essay": "essay_question"}
 
 
-def _markup(text: str):
-    from markupsafe import Markup
-
-    return Markup(text)
-
-
-def _points(x) -> str:
-    x = round(float(x), 4)
-    return str(int(x)) if x.is_integer() else str(x)
-
-
-def variant_html(inst, parts, figure_src: dict[str, str], figures: list) -> str:
-    """One variant's statement, figures and the given parts' prompts as the item's HTML."""
-    from grader.render import part_label, texts
-
-    t = texts(inst)
-    shown = [{"label": part_label(inst.parts.index(p)), "points": _points(p.points), "prompt": _markup(html(t.prompts[p.id])),
-              "rule": p.type.rule(), "blank": blank} for p, blank in parts]
-    return render_template("lms_item.html.j2", problem=inst.problem.id, seed=inst.seed,
-                           statement=_markup(html(t.statement)), parts=shown,
-                           figures=[{"src": figure_src[f.name], "alt": f.alt, "caption": _markup(f.caption)}
-                                    for f in figures])
-
-
 def _item(inst, part, ident: str, figure_src: dict, figures: list) -> dict:
     lms = lms_item(inst, part)
     kind = "essay" if lms.kind == "numbers" else lms.kind
-    item = {"ident": ident, "title": f"{inst.problem.id} seed {inst.seed}: {part.id}", "points": _points(part.points),
-            "question_type": QUESTION_TYPES[kind], "html": variant_html(inst, [(part, "")], figure_src, figures),
+    item = {"ident": ident, "title": f"{inst.problem.id} seed {inst.seed}: {part.id}", "points": points_text(part.points),
+            "question_type": QUESTION_TYPES[kind], "html": item_html(inst, [(part, "")], figure_src, figures),
             "choices": [], "note": "", "kind": kind}
     if kind == "numeric":
         item.update(value=repr(lms.value), low=repr(lms.value - lms.tolerance), high=repr(lms.value + lms.tolerance))
@@ -94,12 +70,12 @@ def package(pools: list[tuple[str, list]], title: str) -> dict[str, bytes]:
             items = [_item(inst, inst.part(part.id), f"{slug(pid)}-s{inst.seed}-{slug(part.id)}", src, figs)
                      for inst, src, figs in per_variant]
             groups.append({"ident": f"{ident}-{slug(pid)}-{slug(part.id)}", "title": f"{pid}: {part.id}",
-                           "points": _points(part.points), "questions": items})
+                           "points": points_text(part.points), "questions": items})
             total += part.points
     files[f"{ident}/{ident}.xml"] = render_template("qti_assessment.xml.j2", ident=ident, title=title,
                                                      groups=groups).encode("utf-8")
     files[f"{ident}/assessment_meta.xml"] = render_template(
-        "qti_meta.xml.j2", ident=ident, title=title, points=_points(total),
+        "qti_meta.xml.j2", ident=ident, title=title, points=points_text(total),
         description=f"Pre-drawn variants of {', '.join(pid for pid, _ in pools)}, exported by grader.").encode("utf-8")
     files["imsmanifest.xml"] = render_template("qti_manifest.xml.j2", ident=ident, title=title,
                                                files=media).encode("utf-8")
