@@ -123,3 +123,12 @@ def test_cloze_answers_escape_the_cloze_specials():
 def test_cli_errors_are_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["export", "moodle", "nope", "--out", str(tmp_path / "b.xml")])
     assert result.exit_code == 2 and result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+def test_fewer_distinct_variants_than_asked_is_said(tmp_path):
+    out = tmp_path / "b.xml"
+    result = CliRunner().invoke(cli, ["export", "moodle", "batchnorm-forward", "--param", "batch=[1,7,7,9]",
+                                      "--variants", "3", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "only 1 distinct variant" in result.stderr and "seeds 1)" in result.stdout
+    assert len(questions(ET.parse(out).getroot(), "cloze")) == 1

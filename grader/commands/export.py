@@ -36,9 +36,12 @@ def _pools(problem_ids, variants, first_seed, param_pairs, params_file, require_
     return [(pid, draw_variants(pid, variants, pinned, require, first_seed)) for pid in dict.fromkeys(problem_ids)]
 
 
-def _report(pools, out) -> None:
+def _report(pools, variants: int, out) -> None:
     for pid, instances in pools:
         click.echo(f"{pid}: {len(instances)} variant(s) (seeds {', '.join(str(i.seed) for i in instances)})")
+        if len(instances) < variants:
+            click.echo(f"warning: {pid} has only {len(instances)} distinct variant(s) with these parameters, "
+                       f"not {variants}", err=True)
     click.echo(f"wrote {out}")
 
 
@@ -77,7 +80,7 @@ def qti_cmd(problem_ids, variants, first_seed, param_pairs, params_file, require
 
     pools = _pools(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs)
     write_qti(pools, Path(out_file), title or ", ".join(pid for pid, _ in pools))
-    _report(pools, out_file)
+    _report(pools, variants, out_file)
 
 
 @export_group.command("moodle")
@@ -90,7 +93,7 @@ def moodle_cmd(problem_ids, variants, first_seed, param_pairs, params_file, requ
 
     pools = _pools(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs)
     write_moodle(pools, Path(out_file))
-    _report(pools, out_file)
+    _report(pools, variants, out_file)
 
 
 @export_group.command("prairielearn")
