@@ -193,13 +193,16 @@ def test_results_mark_a_manual_part_pending_not_failed():
     assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"]
 
 
-def test_cli_errors_are_one_line(tmp_path):
+def test_cli_errors_are_one_line(tmp_path, autograder):
     result = CliRunner().invoke(cli, ["export", "gradescope", str(tmp_path), "--out", str(tmp_path / "a.zip")])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and result.output.startswith("Error: ") and "key.json" in result.output
-    result = CliRunner().invoke(cli, ["export", "gradescope", str(tmp_path), "--out", str(tmp_path / "a.zip"),
-                                      "--wheel", str(tmp_path / "missing.whl")])
-    assert result.exit_code == 2
+    exam = autograder[0].parent / "exam"
+    for out, extra, needle in [(tmp_path / "a.zip", ["--wheel", str(tmp_path / "missing.whl")], "not a wheel file"),
+                               (exam / "students" / "s01" / "a.zip", [], "outside the students' folder")]:
+        result = CliRunner().invoke(cli, ["export", "gradescope", str(exam), "--out", str(out), *extra])
+        assert result.exit_code == 2 and result.output.startswith("Error: ") and needle in result.output
+        assert result.output.count("\n") == 1 and not out.exists()
 
 
 def test_export_help_lists_every_target():

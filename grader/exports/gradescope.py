@@ -245,6 +245,8 @@ def build_autograder(exam_dir: Path, out: Path, wheel: Path | None = None, visib
 
     if visibility not in VISIBILITIES:
         raise ExportError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if out.resolve().is_relative_to((exam_dir / "students").resolve()):
+        raise ExportError("the autograder holds the key: write it outside the students' folder", where=str(out))
     key, key_bytes, manifest = read_key(exam_dir)
     students = manifest.get("students") if isinstance(manifest.get("students"), dict) else {}
     roster = {sid: str((students.get(sid) or {}).get("email", "")) for sid in sorted(key["students"])}
