@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from grader import registry
 from grader.cli import cli
 from grader.exports import lms_item
-from grader.grading import run
+from grader.grading import grade_part, run
 
 VARIANTS = 2
 CODE = re.compile(r"\{(\d+):(NUMERICAL|MULTICHOICE|SHORTANSWER):((?:\\.|[^\\}])*)\}")
@@ -69,7 +69,7 @@ def test_one_subquestion_or_essay_per_variant_part_and_each_right_answer_grades_
     essays = {q.find("name/text").text: q for q in questions(root, "essay")}
     clozes = questions(root, "cloze")
     assert len(clozes) == VARIANTS * len(ids)
-    kinds = set()
+    kinds, mistakes = set(), 0
     for cloze in clozes:
         inst = variant(cloze.find("name/text").text)
         text = cloze.find("questiontext/text").text
@@ -89,7 +89,13 @@ def test_one_subquestion_or_essay_per_variant_part_and_each_right_answer_grades_
             mine, codes = codes[:count], codes[count:]
             kinds |= {kind for _, kind, _ in mine}
             if mine[0][1] == "NUMERICAL":
-                values = [tuple(map(float, body.lstrip("=").split(":"))) for _, _, body in mine]
+                answers = [re.split(r"(?<!\\)~", body) for _, _, body in mine]
+                values = [tuple(map(float, a[0].lstrip("=").split(":"))) for a in answers]
+                for mistake in answers[0][1:]:  # a named misconception: 0%, with its feedback
+                    wrong, feedback = re.fullmatch(r"%0%([^:]+):[^#]+#(.*)", mistake).groups()
+                    result = grade_part(inst, part, float(wrong), {})
+                    assert result.misconception and unescape(feedback) == result.feedback
+                    mistakes += 1
                 for shift in (0, -1, 1):  # the value and both ends of its tolerance
                     answer = [v + shift * t for v, t in values]
                     raw = answer[0] if lms.kind == "numeric" else (
@@ -110,7 +116,7 @@ def test_one_subquestion_or_essay_per_variant_part_and_each_right_answer_grades_
         assert weights > 0 and float(cloze.find("defaultgrade").text) > 0
     assert not essays  # every essay is a part of a cloze's variant
     assert sum("\\(" in c.find("questiontext/text").text for c in clozes) > len(clozes) / 2
-    assert kinds == {"NUMERICAL", "MULTICHOICE", "SHORTANSWER"}
+    assert kinds == {"NUMERICAL", "MULTICHOICE", "SHORTANSWER"} and mistakes > 0
 
 
 def test_cloze_answers_escape_the_cloze_specials():

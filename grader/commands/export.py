@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from grader.commands.new import parse_assignments, pinned_params
+from grader.exports import MAX_VARIANTS
 
 VARIANTS_HELP = "Pre-drawn variants per problem (seeds counted up from --seed; repeated variants passed over)."
 
@@ -14,7 +15,7 @@ def _variant_options(command):
     """The options the pool exports share with `grader new`."""
     for option in reversed([
         click.argument("problem_ids", metavar="ID...", nargs=-1, required=True),
-        click.option("--variants", type=click.IntRange(1, 200), default=10, show_default=True, help=VARIANTS_HELP),
+        click.option("--variants", type=click.IntRange(1, MAX_VARIANTS), default=10, show_default=True, help=VARIANTS_HELP),
         click.option("--seed", "first_seed", type=click.IntRange(0, 2**31 - 1), default=1, show_default=True,
                      help="The first seed drawn."),
         click.option("--param", "param_pairs", multiple=True, metavar="NAME=VALUE",

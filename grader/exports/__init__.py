@@ -91,6 +91,7 @@ class LmsItem:
     options: tuple[str, ...] = ()
     correct: Any = None
     accepted: tuple[str, ...] = ()
+    mistakes: list[tuple[float, float, str]] = field(default_factory=list)  # numeric: (value, tolerance, feedback)
 
 
 def _decimal(x) -> float | None:
@@ -125,7 +126,7 @@ def lms_item(instance, part) -> LmsItem:
         number = _number(kind, ref)
         if number is not None:
             return LmsItem("numeric", reference, f"Give the number {_decimal_rule(kind)}.", value=number[0],
-                           tolerance=number[1])
+                           tolerance=number[1], mistakes=_mistakes(instance, part, number))
     elif isinstance(kind, Vector) and isinstance(kind.entry, Number):
         rows = [list(r) for r in ref] if kind.ndim == 2 else [list(ref)]
         entries = [[_number(kind.entry, v) for v in row] for row in rows]
@@ -138,6 +139,21 @@ def lms_item(instance, part) -> LmsItem:
     elif isinstance(kind, Sequence):
         return LmsItem("text", reference, "Write the words in order, separated by single spaces.", accepted=(str(answer),))
     return LmsItem("essay", reference, kind.rule())
+
+
+def _mistakes(instance, part, number: tuple[float, float]) -> list[tuple[float, float, str]]:
+    """The part's named misconceptions as wrong numbers with their feedback, where each is a
+    number apart from the reference's interval and from the earlier ones' (the first named wins,
+    as in grading)."""
+    out = []
+    taken = [number]
+    for m in part.misconceptions:
+        wrong = m.answer(instance.context)
+        value = None if wrong is None else _number(part.type, wrong)
+        if value is not None and all(abs(value[0] - v) > value[1] + t for v, t in taken):
+            out.append((value[0], value[1], m.feedback))
+            taken.append(value)
+    return out
 
 
 def _decimal_rule(number_type) -> str:

@@ -36,9 +36,11 @@ def _number(x: float) -> str:
 
 def blanks(lms, weight: float) -> list[str]:
     """The cloze codes of one part worth `weight` (an integer weight each, shared by a vector's
-    entries); empty for a part the cloze cannot grade."""
+    entries; a number's named misconceptions as 0% answers with their feedback); empty for a part
+    the cloze cannot grade."""
     if lms.kind == "numeric":
-        return [f"{{{round(weight)}:NUMERICAL:={_number(lms.value)}:{_number(lms.tolerance)}}}"]
+        mistakes = "".join(f"~%0%{_number(v)}:{_number(t)}#{cloze_text(feedback)}" for v, t, feedback in lms.mistakes)
+        return [f"{{{round(weight)}:NUMERICAL:={_number(lms.value)}:{_number(lms.tolerance)}{mistakes}}}"]
     if lms.kind == "numbers":
         entries = [e for row in lms.entries for e in row]
         each = round(weight / len(entries))
