@@ -56,7 +56,7 @@ def new_data(seed: int, folder: Path) -> dict:
             "options": {"server_files_course_path": str(folder.parent.parent / "serverFilesCourse")}}
 
 
-def submitted_correct(data: dict, html_tags) -> dict:
+def submitted_correct(data: dict) -> dict:
     """What a student who gives every reference submits, as PrairieLearn's elements hand it over."""
     answers = dict(data["correct_answers"])
     for pid, entry in data["params"].items():
@@ -109,7 +109,7 @@ def test_generate_then_grade_the_references_scores_one(questions, seed):
         data = new_data(seed, out / pid)
         module.generate(data)
         assert data["params"]["statement"] and "$" not in data["params"]["statement"].replace("\\$", "")
-        graded = grade(module, data, submitted_correct(data, None))
+        graded = grade(module, data, submitted_correct(data))
         manual = [k for k, v in graded["partial_scores"].items() if v["weight"] == 0]
         assert graded["score"] == pytest.approx(1.0), (pid, {k: v for k, v in graded["partial_scores"].items()
                                                              if v["score"] < 1 and k not in manual})

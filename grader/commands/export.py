@@ -7,6 +7,7 @@ import click
 
 from grader.commands.new import parse_assignments, pinned_params
 from grader.exports import MAX_VARIANTS
+from grader.exports.gradescope import VISIBILITIES
 
 VARIANTS_HELP = "Pre-drawn variants per problem (seeds counted up from --seed; repeated variants passed over)."
 
@@ -57,7 +58,7 @@ def export_group():
               help="Where to write the autograder zip.")
 @click.option("--wheel", "wheel_file", type=click.Path(dir_okay=False), metavar="FILE.whl",
               help="Ship this wheel of grader instead of building one from the source checkout.")
-@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+@click.option("--visibility", type=click.Choice(VISIBILITIES),
               default="visible", show_default=True, help="When students see their results.")
 def gradescope_cmd(exam_dir, out_file, wheel_file, visibility):
     """A Gradescope autograder for an exam built by `grader exam build`: setup.sh, run_autograder,

@@ -39,7 +39,7 @@ def _feedback_md(text: str) -> str:
     return md_text(text)
 
 
-def test_output(part: dict) -> str:
+def part_output(part: dict) -> str:
     """One part's verdict, what the answer was read as, and the feedback, as Markdown."""
     verdict = part["verdict"]
     lines = [f"Pending: {verdict}, graded by a person." if verdict == "manual" else f"**{verdict}**"]
@@ -61,7 +61,7 @@ def results_json(result: dict, title: str, visibility: str = "visible", note: st
         for j, part in enumerate(problem["parts"]):
             test = {"name": f"Problem {i} ({problem['problem']}) ({part_label(j)}) {part['id']}",
                     "number": f"{i}.{j + 1}", "score": part["score"], "max_score": part["max_score"],
-                    "output": test_output(part), "output_format": "md", "visibility": visibility,
+                    "output": part_output(part), "output_format": "md", "visibility": visibility,
                     "tags": [part["misconception"]] if part.get("misconception") else []}
             if part["verdict"] == "manual":
                 test["tags"].append("pending")
