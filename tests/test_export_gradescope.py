@@ -153,18 +153,21 @@ def _toml(submission: dict) -> str:
 
 def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder):
     root, key = autograder
-    stolen = [answers(key, "s01")[0]] + [{} for _ in key["students"]["s01"][1:]]  # s01's, uploaded by s04
-    stolen[0]["mean"] = "\x1b[2J\u202eexp(exp(9^99))"
-    stolen[0]["variance"] = "1e9999"
-    results = submit(root, {"answers.json": exam_submission(key, "s01", stolen, student="s01"),
-                            "notes.txt": "\x00\x01"}, {"email": "s04@uni.edu", "sid": "s04"})
-    expected = sum(p["points"] for e in key["students"]["s04"] for p in e["parts"])
-    assert results["score"] < expected  # graded against s04's own variant
+    own = [answers(key, "s04")[0]] + [{} for _ in key["students"]["s04"][1:]]
+    own[0]["mean"] = "\x1b[2J\u202eexp(exp(9^99))"
+    own[0]["variance"] = "1e9999"
+    assert key["students"]["s01"][0]["params"] != key["students"]["s04"][0]["params"]
+    # the file claims to be s01 and carries s01's parameters; Gradescope says s04 uploaded it
+    claimed = exam_submission(key, "s04", own, student="s01")
+    claimed["problems"][0]["params"] = key["students"]["s01"][0]["params"]
+    results = submit(root, {"answers.json": claimed, "notes.txt": "\x00\x01"}, {"email": "s04@uni.edu", "sid": "s04"})
+    mean, variance, output = results["tests"][:3]
+    assert output["name"].endswith(" output") and output["status"] == "passed"  # right for s04's variant
+    for test in (mean, variance):  # neither scores; one the engine cannot read is left to a person
+        assert test["score"] == 0 and (test.get("status") == "failed" or "pending" in test["tags"])
     text = json.dumps(results, ensure_ascii=False)
     assert "\x1b" not in text and "\u202e" not in text
     assert "notes.txt" in results["output"]
-    for test in results["tests"][:2]:  # neither answer scores; one the engine cannot read is left to a person
-        assert test["score"] == 0 and (test.get("status") == "failed" or "pending" in test["tags"])
 
 
 @pytest.mark.parametrize("user, files, reason", [
