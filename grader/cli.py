@@ -19,6 +19,8 @@ COMMANDS = {
     "exam": ("grader.commands.exam:exam_group", "Build and grade exams (one variant per student)."),
     "practice": ("grader.commands.practice:practice_cmd", "Practise in the browser, with live preview and feedback."),
     "progress": ("grader.commands.practice:progress_cmd", "Show your practice history."),
+    "export": ("grader.commands.export:export_group",
+               "Export to Gradescope, Canvas (QTI), Moodle and PrairieLearn."),
 }
 
 

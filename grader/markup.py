@@ -346,8 +346,9 @@ def math_unicode(tex: str) -> str:
     return _MATH_CHARS.sub(command, tex)
 
 
-@lru_cache(maxsize=1)
-def _parser():
+@lru_cache(maxsize=2)
+def _parser(math_html=None):
+    """The Markdown parser; its math renders through `math_html(tex, display)` (MathML by default)."""
     from markdown_it import MarkdownIt
 
     from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -358,7 +359,7 @@ def _parser():
     parser.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
     for kind, display in dict(_MATH_TOKENS, math_block=True).items():
         parser.add_render_rule(kind, lambda renderer, tokens, idx, options, env, display=display:
-                               mathml(tokens[idx].content.strip(), display) + ("\n" if display else ""))
+                               (math_html or mathml)(tokens[idx].content.strip(), display) + ("\n" if display else ""))
     return parser
 
 
@@ -404,7 +405,24 @@ def _unary_minus(root) -> None:
 @lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
     """Markdown with $math$ as HTML: text escaped (and typeset, `prose`), math as MathML."""
-    parser = _parser()
+    return _html(markdown, None)
+
+
+def _tex_delimited(tex: str, display: bool) -> str:
+    import html
+
+    return f"\\[{html.escape(tex)}\\]" if display else f"\\({html.escape(tex)}\\)"
+
+
+@lru_cache(maxsize=4096)
+def markdown_to_html_tex(markdown: str) -> str:
+    """Markdown with $math$ as HTML whose math stays LaTeX, escaped, between \\( \\) or \\[ \\]:
+    for systems that typeset it themselves (Canvas, Moodle, PrairieLearn)."""
+    return _html(markdown, _tex_delimited)
+
+
+def _html(markdown: str, math_html) -> str:
+    parser = _parser(math_html)
     tokens = parser.parse(markdown)
     for token in tokens:
         for child in token.children or ():

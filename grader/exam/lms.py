@@ -236,10 +236,13 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     from grader.exam.overrides import scores_to_json
     from grader.exam.parallel import run_all
     from grader.exam.report import feedback_html, feedback_md, report_html
+    from grader.exports import grades
 
     stage = Stage(summary.out)
     stage.put("gradebook.csv", gradebook(summary))
     stage.put("canvas.csv", canvas(summary))
+    for name, lms_csv in grades.CSVS.items():  # blackboard.csv, brightspace.csv
+        stage.put(name, lms_csv(summary))
     tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in sorted(summary.grades)]
     for written in run_all(student_files, tasks, jobs=jobs, description="writing feedback"):
         if isinstance(written, str):

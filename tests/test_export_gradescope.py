@@ -1,0 +1,216 @@
+"""`grader export gradescope`: the zip unpacked into a fake autograder root (AUTOGRADER_ROOT),
+setup.sh's install step run into a fresh venv from the wheel inside, and run_autograder run for
+a right, a partial, a blank, a hostile, an unknown and an unreadable submission; every
+results.json is checked against a JSON Schema written from Gradescope's specification.
+
+The fresh venv gets the wheel with `--no-deps --no-index` (offline); its dependencies (NumPy,
+SymPy, ...) come from this test environment's site-packages through PYTHONPATH, which holds no
+`grader` of its own, so the package graded with is the one installed from the zip's wheel."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from grader import registry
+from grader.cli import cli
+from test_exam_build import SECRET, write_exam
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "gradescope_results.schema.json").read_text())
+STUDENTS = 4
+# batchnorm-forward first (its misconception is tested), then every other problem of the catalog
+EXAM = 'id = "midterm-1"\ntitle = "Midterm 1"\n' + "".join(
+    f'\n[[problem]]\nid = "{pid}"\npoints = {10 if pid == "batchnorm-forward" else 5}\n'
+    for pid in ["batchnorm-forward"] + [p for p in registry.ids() if p != "batchnorm-forward"])
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], env={"GRADER_SECRET": SECRET}, catch_exceptions=False)
+
+
+def deps_env(root: Path) -> dict:
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PYTHONPATH=sysconfig.get_paths()["purelib"])
+    env.pop("GRADER_PROBLEMS", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    """(root, key): the exported autograder installed as Gradescope would install it."""
+    folder = tmp_path_factory.mktemp("gradescope")
+    exam, roster = write_exam(folder, EXAM, students=STUDENTS)
+    assert run_cli("exam", "build", exam, "--roster", roster, "--out", folder / "exam", "--no-pdf",
+                   "--jobs", "1").exit_code == 0
+    result = run_cli("export", "gradescope", folder / "exam", "--out", folder / "autograder.zip")
+    assert result.exit_code == 0, result.output
+    root = folder / "root"
+    with zipfile.ZipFile(folder / "autograder.zip") as zf:
+        names = zf.namelist()
+        zf.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "key.json"} <= set(names)
+    assert any(n.endswith(".whl") for n in names)
+    for name in ("setup.sh", "run_autograder"):
+        (root / "source" / name).chmod(0o755)
+    env = deps_env(root) | {"GRADER_PYTHON": sys.executable, "GRADER_PIP_OPTIONS": "--no-deps --no-index"}
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert setup.returncode == 0, setup.stderr
+    assert f"ready: exam midterm-1, {STUDENTS} students" in setup.stdout
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    installed = subprocess.run([str(root / "venv" / "bin" / "python"), "-c", "import grader; print(grader.__file__)"],
+                               cwd=root, env=deps_env(root), capture_output=True, text=True, timeout=60)
+    assert Path(installed.stdout.strip()).is_relative_to(root / "venv"), installed
+    key = json.loads((folder / "exam" / "staff" / "key.json").read_text())
+    return root, key
+
+
+def submit(root: Path, files: dict[str, bytes | str | dict], user: dict) -> dict:
+    """Put a submission in place, run run_autograder as Gradescope does, return results.json."""
+    sub = root / "submission"
+    shutil.rmtree(sub, ignore_errors=True)
+    sub.mkdir()
+    for name, content in files.items():
+        data = json.dumps(content) if isinstance(content, dict) else content
+        (sub / name).write_bytes(data.encode() if isinstance(data, str) else data)
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [user], "assignment": {"title": "Midterm"}}))
+    (root / "results" / "results.json").unlink(missing_ok=True)
+    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=deps_env(root), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(results, SCHEMA)
+    return results
+
+
+def answers(key: dict, sid: str) -> list[dict]:
+    return [{p["id"]: p["answer"] for p in entry["parts"]} for entry in key["students"][sid]]
+
+
+def exam_submission(key: dict, sid: str, per_problem: list[dict], student: str | None = None) -> dict:
+    problems = [{"problem": e["problem"], "answers": a} for e, a in zip(key["students"][sid], per_problem)]
+    return {"student": student or sid, "exam": "midterm-1", "problems": problems}
+
+
+def test_right_student_by_email_gets_full_marks(autograder):
+    root, key = autograder
+    results = submit(root, {"answers.json": exam_submission(key, "s01", answers(key, "s01"))},
+                     {"email": "S01@Uni.edu", "sid": "", "name": "Student 1"})
+    total = sum(p["points"] for e in key["students"]["s01"] for p in e["parts"])
+    manual = [t for t in results["tests"] if "pending" in t["tags"]]
+    assert results["score"] == pytest.approx(total - sum(t["max_score"] for t in manual))
+    assert manual and all("status" not in t and t["output"].startswith("Pending") for t in manual)
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in results["tests"] if t not in manual)
+    assert len(results["tests"]) == sum(len(e["parts"]) for e in key["students"]["s01"])
+    assert {re.match(r"Problem \d+ \((\S+)\)", t["name"]).group(1) for t in results["tests"]} == set(registry.ids())
+    names = [t["name"] for t in results["tests"]]
+    assert names[:3] == ["Problem 1 (batchnorm-forward) (a) mean", "Problem 1 (batchnorm-forward) (b) variance",
+                         "Problem 1 (batchnorm-forward) (c) output"]
+    assert all(t["output_format"] == "md" and t["visibility"] == "visible" for t in results["tests"])
+
+
+def test_partial_student_by_sid_is_tagged_with_the_misconception(autograder):
+    root, key = autograder
+    given = [answers(key, "s02")[0]] + [{} for _ in key["students"]["s02"][1:]]
+    batch = [Fraction(x) for x in key["students"]["s02"][0]["params"]["batch"]]
+    mean = sum(batch) / len(batch)
+    unbiased = sum((x - mean) ** 2 for x in batch) / (len(batch) - 1)
+    given[0]["variance"] = f"{unbiased.numerator}/{unbiased.denominator}"
+    given[1] = {}
+    results = submit(root, {"my answers.json": exam_submission(key, "s02", given)},
+                     {"email": "someone@else.org", "sid": "s02"})
+    tests = {t["name"]: t for t in results["tests"]}
+    variance = tests["Problem 1 (batchnorm-forward) (b) variance"]
+    assert variance["status"] == "failed" and variance["score"] == 0
+    assert variance["tags"] and "pending" not in variance["tags"]
+    assert all(t["output"].startswith("**unanswered**") for t in results["tests"] if t["name"].startswith("Problem 2 "))
+    assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
+
+
+def test_blank_submission_scores_zero_part_by_part(autograder):
+    root, key = autograder
+    blank = [{pid: None for pid in a} for a in answers(key, "s03")]
+    results = submit(root, {"answers.toml": _toml(exam_submission(key, "s03", blank))}, {"email": "s03@uni.edu"})
+    assert results["score"] == 0 and len(results["tests"]) == sum(len(e["parts"]) for e in key["students"]["s03"])
+    assert all(t.get("status") == "failed" and "unanswered" in t["output"] for t in results["tests"])
+
+
+def _toml(submission: dict) -> str:
+    lines = [f'student = "{submission["student"]}"', f'exam = "{submission["exam"]}"']
+    for problem in submission["problems"]:
+        lines += ["", "[[problems]]", f'problem = "{problem["problem"]}"', "[problems.answers]"]
+        lines += [f"# {pid} left blank" for pid in problem["answers"]]
+    return "\n".join(lines) + "\n"
+
+
+def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder):
+    root, key = autograder
+    own = [answers(key, "s04")[0]] + [{} for _ in key["students"]["s04"][1:]]
+    own[0]["mean"] = "\x1b[2J\u202eexp(exp(9^99))"
+    own[0]["variance"] = "1e9999"
+    assert key["students"]["s01"][0]["params"] != key["students"]["s04"][0]["params"]
+    # the file claims to be s01 and carries s01's parameters; Gradescope says s04 uploaded it
+    claimed = exam_submission(key, "s04", own, student="s01")
+    claimed["problems"][0]["params"] = key["students"]["s01"][0]["params"]
+    results = submit(root, {"answers.json": claimed, "notes.txt": "\x00\x01"}, {"email": "s04@uni.edu", "sid": "s04"})
+    mean, variance, output = results["tests"][:3]
+    assert output["name"].endswith(" output") and output["status"] == "passed"  # right for s04's variant
+    for test in (mean, variance):  # neither scores; one the engine cannot read is left to a person
+        assert test["score"] == 0 and (test.get("status") == "failed" or "pending" in test["tags"])
+    text = json.dumps(results, ensure_ascii=False)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "notes.txt" in results["output"]
+
+
+@pytest.mark.parametrize("user, files, reason", [
+    ({"email": "stranger@example.com", "sid": "999"}, {"answers.json": {"problems": []}}, "not on this exam's roster"),
+    ({"email": "s01@uni.edu"}, {"answers.json": b"\x00\xff binary"}, "binary"),
+    ({"email": "s01@uni.edu"}, {"answers.json": "{not json"}, "not valid JSON"),
+    ({"email": "s01@uni.edu"}, {"README.md": "no answers here"}, "no answers file"),
+])
+def test_unknown_student_or_unreadable_file_is_a_zero_with_the_reason(autograder, user, files, reason):
+    root, _ = autograder
+    results = submit(root, files, user)
+    assert results["score"] == 0 and results["tests"] == []
+    assert results["output"].startswith("Not graded (0 points)") and reason in results["output"].replace("\\", "")
+
+
+def test_results_mark_a_manual_part_pending_not_failed():
+    from grader.exports.gradescope import results_json
+
+    result = {"score": 1, "max_score": 3, "problems": [{"problem": "concepts", "parts": [
+        {"id": "s1", "verdict": "correct", "score": 1, "max_score": 1, "feedback": ""},
+        {"id": "s1_why", "verdict": "manual", "score": 0, "max_score": 2, "feedback": "Rubric: *shared* weights"}]}]}
+    out = results_json(result, "Quiz <1>")
+    jsonschema.validate(out, SCHEMA)
+    manual = out["tests"][1]
+    assert "status" not in manual and manual["tags"] == ["pending"] and manual["output"].startswith("Pending")
+    assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"]
+
+
+def test_cli_errors_are_one_line(tmp_path, autograder):
+    result = CliRunner().invoke(cli, ["export", "gradescope", str(tmp_path), "--out", str(tmp_path / "a.zip")])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ") and "key.json" in result.output
+    exam = autograder[0].parent / "exam"
+    for out, extra, needle in [(tmp_path / "a.zip", ["--wheel", str(tmp_path / "missing.whl")], "not a wheel file"),
+                               (exam / "students" / "s01" / "a.zip", [], "outside the students' folder")]:
+        result = CliRunner().invoke(cli, ["export", "gradescope", str(exam), "--out", str(out), *extra])
+        assert result.exit_code == 2 and result.output.startswith("Error: ") and needle in result.output
+        assert result.output.count("\n") == 1 and not out.exists()
+
+
+def test_export_help_lists_every_target():
+    result = CliRunner().invoke(cli, ["export", "--help"])
+    assert result.exit_code == 0
+    for name in ("gradescope", "qti", "moodle", "prairielearn"):
+        assert name in result.output
+    assert "export" in CliRunner().invoke(cli, ["--help"]).output
