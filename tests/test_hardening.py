@@ -288,3 +288,12 @@ def test_exam_grade_reads_answers_toml(invoke, tmp_path):
     assert result.exit_code == 0, result.output
     book = (tmp_path / "results" / "gradebook.csv").read_text(encoding="utf-8")
     assert any(line.startswith("s1,") and ",3," in line for line in book.splitlines()), book
+
+
+def test_sets_and_sequences_are_bounded_without_the_sandbox():
+    for name in ("set", "sequence"):
+        atype = make(name)
+        assert not atype.budgeted(["x"] * 5000)
+        assert atype.grade(["x" * 3000], ["neural network"]).verdict == "invalid"
+        assert atype.grade(["x"] * 5000, ["neural network"]).verdict == "invalid"
+    assert make("set").grade([["neural", "network"], "network neural"], ["neural network", "network neural"]).verdict == "correct"
