@@ -63,6 +63,12 @@ def test_a_closed_form_past_its_time_budget_is_manual_and_a_plain_number_is_not_
     assert sandboxed_grade(SlowNumber(), "1.00", "1", seconds=0.5).verdict == "correct"
 
 
+def test_grading_sends_closed_form_numbers_to_the_sandbox():
+    from grader.grading import run
+
+    assert run(SlowNumber(), "sqrt(2)", "1").verdict == "manual"
+
+
 def test_shape_is_checked_before_any_entry_is_read(monkeypatch):
     def refuse(self, raw):
         raise AssertionError("an entry was parsed")
