@@ -237,10 +237,11 @@ def main(argv=None) -> None:
         report = (hout / "report.html").read_text(encoding="utf-8") if (hout / "report.html").is_file() else ""
         printed = " ".join(dirty.stdout.decode("utf-8", "replace").split())
         skipped = {s.get("file") for s in summary.get("skipped", [])}
-        unnamed = [f for f in attack_files if not (f in skipped and f in report and f in printed)]
-        print(f"{'file-level attacks named (report, summary, output)':<46}{len(attack_files) - len(unnamed):>8} / {len(attack_files)}")
-        if unnamed:
-            failures.append(f"file-level attacks not named everywhere: {', '.join(unnamed)}")
+        for where, text in (("summary.json", skipped), ("report.html", report), ("terminal output", printed)):
+            unnamed = [f for f in attack_files if f not in text]
+            print(f"{'file-level attacks named in ' + where:<46}{len(attack_files) - len(unnamed):>8} / {len(attack_files)}")
+            if unnamed:
+                failures.append(f"file-level attacks not named in {where}: {', '.join(unnamed)}")
         book = {r["student"]: r for r in csv.DictReader(io.StringIO((hout / "gradebook.csv").read_text(encoding="utf-8")))}
         ungraded = [sid for sid in attackers if book.get(sid, {}).get("total", "") == ""]
         print(f"{'hostile submissions graded (not lost)':<46}{len(attackers) - len(ungraded):>8} / {len(attackers)}")
@@ -274,9 +275,10 @@ def main(argv=None) -> None:
                 state = (f"had already finished (exit status {m['status']})" if m["finished"]
                          else f"killed; {m['cached']} results kept")
                 print(f"  at {m['at']:5.1f} s: {state}; workers left alive: {m['survivors']}")
-            diffs = compare_trees(tree(hout), tree(resumed)) if final.returncode == 0 else ["(the final run failed)"]
-            print(f"  final run: {final_time:.1f} s (uninterrupted: {hostile_time:.1f} s); files differing from "
-                  f"the uninterrupted run: {len(diffs)}" + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
+            diffs = compare_trees(tree(hout), tree(resumed))
+            print(f"  final run: {final_time:.1f} s, exit status {final.returncode} (uninterrupted: {hostile_time:.1f} s, "
+                  f"exit status {dirty.returncode}); files differing from the uninterrupted run: {len(diffs)}"
+                  + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
             if diffs:
                 failures.append(f"the resumed run differs from the uninterrupted one in {len(diffs)} files")
             if any(m["survivors"] for m in moments):
