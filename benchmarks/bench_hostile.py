@@ -161,10 +161,11 @@ def group_survivors(pgid: int) -> list[int]:
 
 
 def kill_runs(exam_dir: Path, subs: Path, out: Path, jobs: int, kills: int, full: float, rng: random.Random) -> list[dict]:
-    """Kill `exam grade` with SIGKILL at `kills` random moments of a run on `out`."""
+    """Kill `exam grade` with SIGKILL at `kills` random moments of a run on `out` (within the
+    first three quarters of an uninterrupted run's time `full`)."""
     moments = []
     for _ in range(kills):
-        at = rng.uniform(0.1, 0.95) * full
+        at = rng.uniform(0.05, 0.75) * full
         proc = subprocess.Popen([sys.executable, "-m", "grader", "exam", "grade", str(exam_dir), str(subs), "--out",
                                  str(out), "--jobs", str(jobs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -178,7 +179,7 @@ def kill_runs(exam_dir: Path, subs: Path, out: Path, jobs: int, kills: int, full
         if survivors:
             os.killpg(proc.pid, signal.SIGKILL)  # the group of the run started above, and nothing else
         cache = out / ".cache"
-        moments.append({"at": at, "finished": finished, "survivors": len(survivors),
+        moments.append({"at": at, "finished": finished, "status": proc.returncode, "survivors": len(survivors),
                         "cached": sum(1 for _ in cache.iterdir()) if cache.is_dir() else 0})
     return moments
 
@@ -236,10 +237,11 @@ def main(argv=None) -> None:
         report = (hout / "report.html").read_text(encoding="utf-8") if (hout / "report.html").is_file() else ""
         printed = " ".join(dirty.stdout.decode("utf-8", "replace").split())
         skipped = {s.get("file") for s in summary.get("skipped", [])}
-        unnamed = [f for f in attack_files if not (f in skipped and f in report and f in printed)]
-        print(f"{'file-level attacks named (report, summary, output)':<46}{len(attack_files) - len(unnamed):>8} / {len(attack_files)}")
-        if unnamed:
-            failures.append(f"file-level attacks not named everywhere: {', '.join(unnamed)}")
+        for where, text in (("summary.json", skipped), ("report.html", report), ("terminal output", printed)):
+            unnamed = [f for f in attack_files if f not in text]
+            print(f"{'file-level attacks named in ' + where:<46}{len(attack_files) - len(unnamed):>8} / {len(attack_files)}")
+            if unnamed:
+                failures.append(f"file-level attacks not named in {where}: {', '.join(unnamed)}")
         book = {r["student"]: r for r in csv.DictReader(io.StringIO((hout / "gradebook.csv").read_text(encoding="utf-8")))}
         ungraded = [sid for sid in attackers if book.get(sid, {}).get("total", "") == ""]
         print(f"{'hostile submissions graded (not lost)':<46}{len(attackers) - len(ungraded):>8} / {len(attackers)}")
@@ -270,11 +272,13 @@ def main(argv=None) -> None:
             final_time, final = grade(root / "exam", root / "hostile", resumed, args.jobs)
             print(f"\nkill -9 at {args.kills} random moments, then a full run on the same RESULTS:")
             for m in moments:
-                state = "had already finished" if m["finished"] else f"killed; {m['cached']} results kept"
+                state = (f"had already finished (exit status {m['status']})" if m["finished"]
+                         else f"killed; {m['cached']} results kept")
                 print(f"  at {m['at']:5.1f} s: {state}; workers left alive: {m['survivors']}")
-            diffs = compare_trees(tree(hout), tree(resumed)) if final.returncode == 0 else ["(the final run failed)"]
-            print(f"  final run: {final_time:.1f} s (uninterrupted: {hostile_time:.1f} s); files differing from "
-                  f"the uninterrupted run: {len(diffs)}" + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
+            diffs = compare_trees(tree(hout), tree(resumed))
+            print(f"  final run: {final_time:.1f} s, exit status {final.returncode} (uninterrupted: {hostile_time:.1f} s, "
+                  f"exit status {dirty.returncode}); files differing from the uninterrupted run: {len(diffs)}"
+                  + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
             if diffs:
                 failures.append(f"the resumed run differs from the uninterrupted one in {len(diffs)} files")
             if any(m["survivors"] for m in moments):

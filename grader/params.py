@@ -37,8 +37,8 @@ def as_fraction(name: str, x: Any) -> Fraction:
     if value is None:
         raise InvalidParams(name, f"expected a number, got {_shown(x)}")
     if abs(value) > MAX_MAGNITUDE or value and abs(value) < MIN_MAGNITUDE:
-        raise InvalidParams(name, f"numbers must be 0 or between {MIN_MAGNITUDE} and {MAX_MAGNITUDE} "
-                                  f"in size, got {_shown(x)}")
+        raise InvalidParams(name, f"numbers must be 0 or between {float(MIN_MAGNITUDE):g} and "
+                                  f"{float(MAX_MAGNITUDE):g} in size, got {_shown(x)}")
     return value
 
 

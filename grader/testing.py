@@ -127,10 +127,12 @@ def _check_part(inst, part, t, rng, fail) -> None:
 
 
 def check_problem(problem, seeds: int = 50, render_every: int = 10) -> Iterator[Violation]:
-    """The contract over `seeds` seeds; every format renders on every `render_every`-th seed."""
+    """The contract over `seeds` seeds (every format renders on every `render_every`-th seed),
+    then hostile values pinned for each parameter."""
     for seed in range(seeds):
         formats = ALL_FORMATS if seed % render_every == 0 else ("json",)
         yield from check_instance(problem, seed, formats)
+    yield from check_hostile_params(problem)
 
 
 # -- hostile parameters (SPEC §9: any pinned value is a one-line error or a valid variant) ----

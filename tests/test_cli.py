@@ -350,3 +350,13 @@ def test_selftest_bad_targets(invoke, tmp_path):
 
 def test_problems_dir_must_exist(invoke, tmp_path):
     one_line_error(invoke("--problems-dir", tmp_path / "nope", "list"), "does not exist")
+
+
+def test_selftest_reports_a_parameter_that_is_not_validated(invoke, tmp_path):
+    folder = course(tmp_path, name="lax")
+    (folder / "square.py").write_text(COURSE_PROBLEM.replace("{power}", "2").replace(
+        'check=integer(2, 20)', 'check=lambda name, v: v').replace(
+        'return {"square": p["n"] ** 2}', 'return {"square": p["n"].bit_length() and p["n"] ** 2}'))
+    result = invoke("--problems-dir", folder, "selftest", folder / "square.py", "--seeds", 2)
+    assert result.exit_code == 1
+    assert "hostile-param" in result.stdout and "AttributeError" in result.stdout

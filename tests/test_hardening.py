@@ -63,6 +63,12 @@ def test_a_closed_form_past_its_time_budget_is_manual_and_a_plain_number_is_not_
     assert sandboxed_grade(SlowNumber(), "1.00", "1", seconds=0.5).verdict == "correct"
 
 
+def test_grading_sends_closed_form_numbers_to_the_sandbox():
+    from grader.grading import run
+
+    assert run(SlowNumber(), "sqrt(2)", "1").verdict == "manual"
+
+
 def test_shape_is_checked_before_any_entry_is_read(monkeypatch):
     def refuse(self, raw):
         raise AssertionError("an entry was parsed")
@@ -288,3 +294,12 @@ def test_exam_grade_reads_answers_toml(invoke, tmp_path):
     assert result.exit_code == 0, result.output
     book = (tmp_path / "results" / "gradebook.csv").read_text(encoding="utf-8")
     assert any(line.startswith("s1,") and ",3," in line for line in book.splitlines()), book
+
+
+def test_sets_and_sequences_are_bounded_without_the_sandbox():
+    for name in ("set", "sequence"):
+        atype = make(name)
+        assert not atype.budgeted(["x"] * 5000)
+        assert atype.grade(["x" * 3000], ["neural network"]).verdict == "invalid"
+        assert atype.grade(["x"] * 5000, ["neural network"]).verdict == "invalid"
+    assert make("set").grade([["neural", "network"], "network neural"], ["neural network", "network neural"]).verdict == "correct"

@@ -1,4 +1,7 @@
-"""Token sequences ("neural network") and sets of them: case and spacing do not matter."""
+"""Token sequences ("neural network") and sets of them: case and spacing do not matter.
+
+Their cost is bounded statically (at most MAX_ITEMS items of at most MAX_ANSWER_CHARS characters,
+linear work), so they are graded without the sandbox."""
 from __future__ import annotations
 
 import json
@@ -21,6 +24,10 @@ def tokens_of(raw: Any) -> tuple[str, ...]:
         check_size(raw)
         words = _SPLIT.split(normalise_text(raw))
     elif isinstance(raw, (list, tuple)) and all(isinstance(t, str) for t in raw):
+        if len(raw) > MAX_ITEMS:
+            raise AnswerParseError(f"more than {MAX_ITEMS} words")
+        for t in raw:
+            check_size(t)
         words = [w for t in raw for w in _SPLIT.split(normalise_text(t))]
     else:
         raise AnswerParseError("expected a sequence of words, as a string or a list of strings")

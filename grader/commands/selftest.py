@@ -36,9 +36,10 @@ def targets(items: tuple[str, ...]) -> list[str]:
                    "the most common; per problem the distinct variants; checked against each problem's thresholds.")
 def selftest_cmd(items, seeds, stats):
     """Run the problem contract (determinism, reference scores full marks, perturbed answers do
-    not, misconceptions distinguishable, every format renders) and report every violation.
-    Exits 1 when any check fails."""
+    not, misconceptions distinguishable, every format renders, hostile parameters refused in one
+    line) and report every violation. Exits 1 when any check fails."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
@@ -58,7 +59,7 @@ def selftest_cmd(items, seeds, stats):
         table.add_row(pid, "[green]none[/green]" if not found else f"[red]{len(found)}[/red]")
     console.print(table)
     for v in failures[:200]:
-        console.print(f"[red]✗[/red] {v}", markup=True, soft_wrap=True)
+        console.print(f"[red]✗[/red] {escape(str(v))}", markup=True, soft_wrap=True)
     if failures:
         raise SystemExit(1)
 
