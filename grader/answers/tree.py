@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from grader.answers.limits import BuildError, Limits
 
@@ -86,10 +87,12 @@ class TreeBuilder:
     def _fold(self, node: tuple, kids) -> tuple:
         """Keep the value of a constant node; refuse one that has no finite real value."""
         values = self.values
-        got = [values.get(id(k)) for k in kids]
-        if not all(g is not None and g[0] is k for g, k in zip(got, kids)):
-            return node
-        v = [g[1] for g in got]
+        v = []
+        for k in kids:
+            got = values.get(id(k))
+            if got is None or got[0] is not k:
+                return node
+            v.append(got[1])
         op = node[0]
         if op in _ARITHMETIC:
             value = _ARITHMETIC[op](*v)
@@ -131,17 +134,21 @@ class TreeBuilder:
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
+    def is_constant(self, node: tuple) -> bool:
+        got = self.values.get(id(node))
+        return got is not None and got[0] is node
+
     def div(self, a, b):
-        if b[0] in ("n", "neg", "+", "-", "*", "/") and constant(b, self.limits) == 0:
+        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
         return self._fold(("/", a, b), (a, b))
 
     def pow(self, base, exponent):
-        exp = constant(exponent, self.limits)
+        exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
         if exp is not None:
             if abs(exp) > self.limits.max_exponent:
                 raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            value = constant(base, self.limits)
+            value = constant(base, self.limits) if self.is_constant(base) else None
             if value is not None:
                 if value == 0 and exp < 0:
                     raise BuildError("division by zero")
@@ -252,6 +259,7 @@ def decimal(node) -> str | None:
     return f"{sign}{digits[:-k]}.{digits[-k:]}"
 
 
+@lru_cache(maxsize=1024)
 def _name_text(name: str) -> str:
     head, sep, rest = name.partition("_")
     if head in GREEK_LETTERS:
@@ -262,6 +270,7 @@ def _name_text(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1024)
 def _name_latex(name: str) -> str:
     head, _, rest = name.partition("_")
     stem = head.rstrip("0123456789")
