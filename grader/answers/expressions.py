@@ -621,16 +621,18 @@ class _Comparison:
             r = _vector(self.ref, env, fenv, size)
             s = _vector(self.sub, env, fenv, size)
             fin_r, fin_s = np.isfinite(r), np.isfinite(s)
-            both = fin_r & fin_s
-            mismatch = fin_r != fin_s
-            mismatch[self.t.sample_points:self.base] = False  # lattice points may be removable singularities
-            if mismatch.any():
+            if fin_r.all() and fin_s.all():  # defined everywhere: the common case
+                both, idx, rr, ss = fin_r, np.arange(size), r, s
+            else:
+                both = fin_r & fin_s
+                mismatch = fin_r != fin_s
+                mismatch[self.t.sample_points:self.base] = False  # lattice points may be removable singularities
                 for i in np.flatnonzero(mismatch & ~(np.isinf(r) | np.isinf(s)))[:CHECKED]:
                     outcome = self.domain_mismatch(env, fenv, int(i))
                     if outcome:
                         return outcome
-            idx = np.flatnonzero(both)
-            rr, ss = r[idx], s[idx]
+                idx = np.flatnonzero(both)
+                rr, ss = r[idx], s[idx]
             ar = np.abs(rr)
             floor = ATOL * max(1.0, float(ar[idx < self.base].max(initial=0)))
             wrong = np.abs(ss - rr) > RTOL * np.maximum(ar, np.abs(ss)) + floor
