@@ -43,6 +43,7 @@ EXACT_RTOL = 1e-12  # agreement at high precision
 DIGITS = (40, 80)  # mpmath precisions: near the origin, far out
 CHECKED = 3  # doubtful points re-evaluated with mpmath
 SEED = 20240917  # of the sample points
+MAX_EXACT_BITS = 1 << 16  # bound on the size of one exact rational power
 FRACTION_POINTS = 2  # rational points for the exact check where relu, max, min or abs need order
 PRIME = (1 << 61) - 1  # exact evaluation of rational functions modulo a prime
 
@@ -183,6 +184,8 @@ class _ModularBackend:
 
     @staticmethod
     def number(node):
+        if node[2] % PRIME == 0:
+            raise Undefined
         return node[1] * pow(node[2], -1, PRIME) % PRIME
 
     @staticmethod
@@ -219,6 +222,8 @@ class _FractionBackend:
     def power(b, e):
         if b == 0 and e < 0:
             raise Undefined
+        if abs(e) * max(b.numerator.bit_length(), b.denominator.bit_length()) > MAX_EXACT_BITS:
+            raise Inexact  # too large to be worth computing exactly
         return b ** e
 
     @staticmethod

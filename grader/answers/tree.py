@@ -226,10 +226,6 @@ def symbols(node: tuple) -> set[str]:
     return {n[1] for n in walk(node) if n[0] == "s"}
 
 
-def applied(node: tuple) -> set[str]:
-    """Names of the declared functions the tree applies."""
-    return {n[1] for n in walk(node) if n[0] == "d"}
-
 
 # ---------------------------------------------------------------- printing (read_as)
 _PREC = {"+": 1, "-": 1, "neg": 2, "*": 3, "/": 3, "^": 5}
@@ -260,7 +256,7 @@ def decimal(node) -> str | None:
 
 
 @lru_cache(maxsize=1024)
-def _name_text(name: str) -> str:
+def name_text(name: str) -> str:
     head, sep, rest = name.partition("_")
     if head in GREEK_LETTERS:
         return GREEK_LETTERS[head] + sep + rest
@@ -271,7 +267,7 @@ def _name_text(name: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _name_latex(name: str) -> str:
+def name_latex(name: str) -> str:
     head, _, rest = name.partition("_")
     stem = head.rstrip("0123456789")
     sub = head[len(stem):] + rest
@@ -318,7 +314,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     if op == "n":
         text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
     elif op == "s":
-        text = _name_text(node[1]) if uni else node[1]
+        text = name_text(node[1]) if uni else node[1]
     elif op == "c":
         text = st["pi"] if node[1] == "pi" else "e"
     elif op in ("+", "-"):
@@ -352,7 +348,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
         else:
             text = f"{st['funcs'].get(name, name)}({inner})"
     else:  # "d"
-        name = _name_text(node[1]) if uni else node[1]
+        name = name_text(node[1]) if uni else node[1]
         text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
     prec = _prec(node)
     return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
@@ -369,7 +365,7 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         prec = 9 if dec and node[1] >= 0 else 2
         return f"\\left({text}\\right)" if prec < parent else text
     if op == "s":
-        return _name_latex(node[1])
+        return name_latex(node[1])
     if op == "c":
         return "\\pi" if node[1] == "pi" else "e"
     if op in ("+", "-"):
@@ -398,5 +394,5 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         head = _FUNC_LATEX.get(name, f"\\operatorname{{{name}}}")
         return f"{head}\\left({inner}\\right)"
     else:  # "d"
-        return f"{_name_latex(node[1])}{chr(39) * node[2]}\\left({to_latex(node[3])}\\right)"
+        return f"{name_latex(node[1])}{chr(39) * node[2]}\\left({to_latex(node[3])}\\right)"
     return f"\\left({text}\\right)" if prec < parent or (prec == parent and op == "-") else text
