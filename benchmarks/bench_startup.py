@@ -16,9 +16,11 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 RUNS = 15
+NEUTRAL = tempfile.gettempdir()  # run from here, so no source tree in the current folder shadows the one timed
 NEW = ["new", "beam-search", "--seed", "3"]
 
 
@@ -29,7 +31,8 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, float]:
     for _ in range(RUNS):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env,
+                       cwd=NEUTRAL)
         wall.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -60,7 +63,7 @@ def main() -> None:
     if args.baseline:
         env = {**os.environ, "PYTHONPATH": os.path.abspath(args.baseline)}
         probe = subprocess.run([py, "-c", "import grader; print(grader.__file__)"], env=env,
-                               capture_output=True, text=True, check=True, cwd=args.baseline)
+                               capture_output=True, text=True, check=True, cwd=NEUTRAL)
         rows.append((f"  the same, {os.path.basename(os.path.abspath(args.baseline))}", timed(grader + NEW, env)))
         print(f"baseline code: {probe.stdout.strip()}")
     (bare_wall, bare_cpu) = bare

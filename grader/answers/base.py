@@ -28,9 +28,7 @@ class Outcome:
 
     def reading(self, read_as: dict | None) -> "Outcome":
         """The same verdict, carrying what the answer was read as."""
-        from dataclasses import replace
-
-        return replace(self, read_as=read_as)
+        return Outcome(self.score, self.verdict, self.feedback, read_as)
 
     @classmethod
     def correct(cls, feedback: str = "") -> "Outcome":

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree
+from grader.answers.limits import DEFAULT_LIMITS, Limits
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order
@@ -75,6 +75,7 @@ class BigO(AnswerType):
         import sympy
         from sympy.core.function import AppliedUndef
 
+        from grader.answers.parser import parse_tree
         from grader.answers.symbolic import to_sympy, to_text
 
         if not isinstance(raw, str):

@@ -28,7 +28,8 @@ from grader.answers.base import AnswerType, Outcome, check_size
 from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree
 from grader.errors import AnswerParseError, GraderError
 
-POINTS = 12  # sample points per round, drawn from continuous ranges
+POINTS = 16  # sample points per round, drawn from continuous ranges
+SIGN_PATTERNS = 4  # the first 16 points take every pattern of signs of the first 4 variables
 LATTICE = (-3, -2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2, 3)  # also sampled: where real powers of
 LATTICE_POINTS = 64  # negative bases are defined, e.g. (a^b)^c and a^(b*c) differ at a<0, b=2
 SCALE_POINTS = 12  # points far out, |x| from 10 to 10^3 (within the domain)
@@ -42,6 +43,7 @@ EXACT_RTOL = 1e-12  # agreement at high precision
 DIGITS = (40, 80)  # mpmath precisions: near the origin, far out
 CHECKED = 3  # doubtful points re-evaluated with mpmath
 SEED = 20240917  # of the sample points
+MAX_EXACT_BITS = 1 << 16  # bound on the size of one exact rational power
 FRACTION_POINTS = 2  # rational points for the exact check where relu, max, min or abs need order
 PRIME = (1 << 61) - 1  # exact evaluation of rational functions modulo a prime
 
@@ -182,6 +184,8 @@ class _ModularBackend:
 
     @staticmethod
     def number(node):
+        if node[2] % PRIME == 0:
+            raise Undefined
         return node[1] * pow(node[2], -1, PRIME) % PRIME
 
     @staticmethod
@@ -218,6 +222,8 @@ class _FractionBackend:
     def power(b, e):
         if b == 0 and e < 0:
             raise Undefined
+        if abs(e) * max(b.numerator.bit_length(), b.denominator.bit_length()) > MAX_EXACT_BITS:
+            raise Inexact  # too large to be worth computing exactly
         return b ** e
 
     @staticmethod
@@ -338,7 +344,7 @@ def _samples(variables, functions, domain, n, seed, rnd):
     rng = np.random.default_rng([seed, rnd])
     ranges = dict(domain or ())
     env = {}
-    for v in variables:
+    for k, v in enumerate(variables):
         if v in ranges:
             lo, hi = ranges[v]
             wlo, whi = _window(lo, hi)
@@ -346,7 +352,10 @@ def _samples(variables, functions, domain, n, seed, rnd):
             grid = np.array([x for x in LATTICE if wlo <= x <= whi] or [(wlo + whi) / 2])
         else:
             lo, hi = -_INF, _INF
-            cont = rng.uniform(0.2, 2.5, n) * rng.choice([-1.0, 1.0], n)
+            signs = rng.choice([-1.0, 1.0], n)
+            if k < SIGN_PATTERNS:  # every pattern of signs of the first variables occurs
+                signs[:1 << SIGN_PATTERNS] = [(-1.0) ** (j >> k & 1) for j in range(min(n, 1 << SIGN_PATTERNS))]
+            cont = rng.uniform(0.2, 2.5, n) * signs
             grid = np.array(LATTICE)
         env[v] = np.concatenate([cont, rng.choice(grid, LATTICE_POINTS), _far(rng, lo, hi, SCALE_POINTS)])
     fenv = {f: _draw_coefficients(rng, n + LATTICE_POINTS + SCALE_POINTS) for f in functions}
@@ -617,17 +626,18 @@ class _Comparison:
             r = _vector(self.ref, env, fenv, size)
             s = _vector(self.sub, env, fenv, size)
             fin_r, fin_s = np.isfinite(r), np.isfinite(s)
-            both = fin_r & fin_s
-            n = self.t.sample_points
-            mismatch = fin_r[:n] != fin_s[:n]
-            if mismatch.any():
-                i = int(np.argmax(mismatch))
-                if not (np.isinf(r[i]) or np.isinf(s[i])):
-                    outcome = self.domain_mismatch(env, fenv, i)
+            if fin_r.all() and fin_s.all():  # defined everywhere: the common case
+                both, idx, rr, ss = fin_r, np.arange(size), r, s
+            else:
+                both = fin_r & fin_s
+                mismatch = fin_r != fin_s
+                mismatch[self.t.sample_points:self.base] = False  # lattice points may be removable singularities
+                for i in np.flatnonzero(mismatch & ~(np.isinf(r) | np.isinf(s)))[:CHECKED]:
+                    outcome = self.domain_mismatch(env, fenv, int(i))
                     if outcome:
                         return outcome
-            idx = np.flatnonzero(both)
-            rr, ss = r[idx], s[idx]
+                idx = np.flatnonzero(both)
+                rr, ss = r[idx], s[idx]
             ar = np.abs(rr)
             floor = ATOL * max(1.0, float(ar[idx < self.base].max(initial=0)))
             wrong = np.abs(ss - rr) > RTOL * np.maximum(ar, np.abs(ss)) + floor

@@ -122,7 +122,7 @@ def _constant(node: Node):
 def show(node: Node, parent: int = 0, style: str = "ascii") -> str:
     """A node in student notation ("ascii"), readable math ("unicode": (AᵀA + λI)⁻¹Aᵀb) or
     "latex", parenthesised where needed."""
-    from grader.answers.tree import _name_latex, _name_text
+    from grader.answers.tree import name_latex, name_text
 
     prec = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 2, "pow": 3, "T": 3, "inv": 4,
             "call": 4, "sym": 5, "num": 5, "I": 5}[node.op]
@@ -130,7 +130,7 @@ def show(node: Node, parent: int = 0, style: str = "ascii") -> str:
     uni, tex = style == "unicode", style == "latex"
     sub = lambda x, p: show(x, p, style)  # noqa: E731
     if node.op == "sym":
-        text = _name_text(node.value) if uni else _name_latex(node.value) if tex else node.value
+        text = name_text(node.value) if uni else name_latex(node.value) if tex else node.value
     elif node.op == "num":
         v = node.value
         if isinstance(v, Fraction) and tex and v.denominator != 1:

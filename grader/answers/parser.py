@@ -142,6 +142,7 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
 _OPS = frozenset("+-*/(){},'|")
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
+_INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
@@ -198,6 +199,10 @@ class _Tokenizer:
         return Token(kind, value, self.where[i], self.where[j], alts)
 
     def number(self, i: int) -> tuple[Token, int]:
+        m = _INTEGER.match(self.s, i)
+        if m and len(m.group()) <= self.limits.max_digits:
+            end = m.end()
+            return Token("num", (int(m.group()), 1), self.where[i], self.where[end]), end
         m = _NUMBER.match(self.s, i)
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
         end = m.end()

@@ -20,6 +20,7 @@ import select
 import signal
 import struct
 import threading
+import time
 from typing import Any
 
 from grader.answers.base import Outcome
@@ -49,9 +50,40 @@ def _read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read(fd: int) -> Any:
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
-    return pickle.loads(_read_exact(fd, size))
+class _Reader:
+    """Messages from a pipe, read in large chunks: replies that arrived together cost one read."""
+
+    TIMEOUT = object()
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer = fd, bytearray()
+
+    def _take(self):
+        if len(self.buffer) < _HEADER.size:
+            return None
+        (size,) = _HEADER.unpack_from(self.buffer)
+        end = _HEADER.size + size
+        if len(self.buffer) < end:
+            return None
+        data = bytes(self.buffer[_HEADER.size:end])
+        del self.buffer[:end]
+        return pickle.loads(data)
+
+    def next(self, seconds: float):
+        """The next message, or TIMEOUT when none is complete within `seconds`; EOFError when
+        the writer is gone."""
+        deadline = time.monotonic() + seconds
+        while True:
+            message = self._take()
+            if message is not None:
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+                return self.TIMEOUT
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
 
 
 def _address_space() -> int:
@@ -72,18 +104,20 @@ def _die_with_parent() -> None:
 
 
 def _grade_one(atype, raw, ref) -> tuple:
+    """A reply: ("ok", outcome as a plain tuple, cheap to pickle), ("parse", ...) or ("error", ...)."""
     try:
-        return ("ok", atype.grade(raw, ref))
+        o = atype.grade(raw, ref)
     except MemoryError:
-        return ("ok", Outcome.manual("Grading this answer needed more memory than its budget; "
-                                     "left for a person to check."))
+        o = Outcome.manual("Grading this answer needed more memory than its budget; left for a "
+                           "person to check.")
     except AnswerParseError as exc:
         return ("parse", (exc.message, exc.text, exc.position))
     except GraderError as exc:
         return ("error", str(exc))
     except Exception as exc:  # a bug while grading must not kill the batch
-        return ("ok", Outcome.manual(f"Could not grade this answer ({type(exc).__name__}); "
-                                     "left for a person to check."))
+        o = Outcome.manual(f"Could not grade this answer ({type(exc).__name__}); left for a person "
+                           "to check.")
+    return ("ok", (o.score, o.verdict, o.feedback, o.read_as))
 
 
 def _serve(requests: int, replies: int, memory: int) -> None:
@@ -122,11 +156,11 @@ class _Worker:
                 os._exit(code)
         os.close(req_r)
         os.close(rep_w)
-        self.pid, self.requests, self.replies = pid, req_w, rep_r
+        self.pid, self.requests, self.replies = pid, req_w, _Reader(rep_r)
         self.owner, self.memory = os.getpid(), memory
 
     def stop(self) -> None:
-        for fd in (self.requests, self.replies):
+        for fd in (self.requests, self.replies.fd):
             try:
                 os.close(fd)
             except OSError:
@@ -167,7 +201,7 @@ def _unpack(reply: tuple):
         return AnswerParseError(*value)
     if kind == "error":
         return GraderError(value)
-    return value
+    return Outcome(*value)
 
 
 def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
@@ -186,8 +220,8 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
             worker = _current(memory)
             try:
                 _write(worker.requests, pending)
-                ready, _, _ = select.select([worker.replies], [], [], READY_SECONDS)
-                if not ready or _read(worker.replies)[0] != "ready":
+                message = worker.replies.next(READY_SECONDS)
+                if message is _Reader.TIMEOUT or message[0] != "ready":
                     raise EOFError
             except (EOFError, OSError):
                 _retire()
@@ -196,13 +230,13 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
                 continue
             for _ in pending:
                 try:
-                    ready, _, _ = select.select([worker.replies], [], [], seconds)
-                    if not ready:
+                    message = worker.replies.next(seconds)
+                    if message is _Reader.TIMEOUT:
                         _retire()
                         results.append(Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "
                                                       "left for a person to check."))
                         break
-                    results.append(_unpack(_read(worker.replies)))
+                    results.append(_unpack(message))
                 except (EOFError, OSError):
                     _retire()
                     results.append(Outcome.manual("Grading this answer failed (it may have needed more "

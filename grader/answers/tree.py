@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from grader.answers.limits import BuildError, Limits
 
@@ -86,10 +87,12 @@ class TreeBuilder:
     def _fold(self, node: tuple, kids) -> tuple:
         """Keep the value of a constant node; refuse one that has no finite real value."""
         values = self.values
-        got = [values.get(id(k)) for k in kids]
-        if not all(g is not None and g[0] is k for g, k in zip(got, kids)):
-            return node
-        v = [g[1] for g in got]
+        v = []
+        for k in kids:
+            got = values.get(id(k))
+            if got is None or got[0] is not k:
+                return node
+            v.append(got[1])
         op = node[0]
         if op in _ARITHMETIC:
             value = _ARITHMETIC[op](*v)
@@ -131,17 +134,21 @@ class TreeBuilder:
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
+    def is_constant(self, node: tuple) -> bool:
+        got = self.values.get(id(node))
+        return got is not None and got[0] is node
+
     def div(self, a, b):
-        if b[0] in ("n", "neg", "+", "-", "*", "/") and constant(b, self.limits) == 0:
+        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
         return self._fold(("/", a, b), (a, b))
 
     def pow(self, base, exponent):
-        exp = constant(exponent, self.limits)
+        exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
         if exp is not None:
             if abs(exp) > self.limits.max_exponent:
                 raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            value = constant(base, self.limits)
+            value = constant(base, self.limits) if self.is_constant(base) else None
             if value is not None:
                 if value == 0 and exp < 0:
                     raise BuildError("division by zero")
@@ -219,10 +226,6 @@ def symbols(node: tuple) -> set[str]:
     return {n[1] for n in walk(node) if n[0] == "s"}
 
 
-def applied(node: tuple) -> set[str]:
-    """Names of the declared functions the tree applies."""
-    return {n[1] for n in walk(node) if n[0] == "d"}
-
 
 # ---------------------------------------------------------------- printing (read_as)
 _PREC = {"+": 1, "-": 1, "neg": 2, "*": 3, "/": 3, "^": 5}
@@ -252,7 +255,8 @@ def decimal(node) -> str | None:
     return f"{sign}{digits[:-k]}.{digits[-k:]}"
 
 
-def _name_text(name: str) -> str:
+@lru_cache(maxsize=1024)
+def name_text(name: str) -> str:
     head, sep, rest = name.partition("_")
     if head in GREEK_LETTERS:
         return GREEK_LETTERS[head] + sep + rest
@@ -262,7 +266,8 @@ def _name_text(name: str) -> str:
     return name
 
 
-def _name_latex(name: str) -> str:
+@lru_cache(maxsize=1024)
+def name_latex(name: str) -> str:
     head, _, rest = name.partition("_")
     stem = head.rstrip("0123456789")
     sub = head[len(stem):] + rest
@@ -309,7 +314,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     if op == "n":
         text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
     elif op == "s":
-        text = _name_text(node[1]) if uni else node[1]
+        text = name_text(node[1]) if uni else node[1]
     elif op == "c":
         text = st["pi"] if node[1] == "pi" else "e"
     elif op in ("+", "-"):
@@ -343,7 +348,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
         else:
             text = f"{st['funcs'].get(name, name)}({inner})"
     else:  # "d"
-        name = _name_text(node[1]) if uni else node[1]
+        name = name_text(node[1]) if uni else node[1]
         text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
     prec = _prec(node)
     return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
@@ -360,7 +365,7 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         prec = 9 if dec and node[1] >= 0 else 2
         return f"\\left({text}\\right)" if prec < parent else text
     if op == "s":
-        return _name_latex(node[1])
+        return name_latex(node[1])
     if op == "c":
         return "\\pi" if node[1] == "pi" else "e"
     if op in ("+", "-"):
@@ -389,5 +394,5 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         head = _FUNC_LATEX.get(name, f"\\operatorname{{{name}}}")
         return f"{head}\\left({inner}\\right)"
     else:  # "d"
-        return f"{_name_latex(node[1])}{chr(39) * node[2]}\\left({to_latex(node[3])}\\right)"
+        return f"{name_latex(node[1])}{chr(39) * node[2]}\\left({to_latex(node[3])}\\right)"
     return f"\\left({text}\\right)" if prec < parent or (prec == parent and op == "-") else text
