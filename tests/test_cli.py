@@ -350,3 +350,13 @@ def test_selftest_bad_targets(invoke, tmp_path):
 
 def test_problems_dir_must_exist(invoke, tmp_path):
     one_line_error(invoke("--problems-dir", tmp_path / "nope", "list"), "does not exist")
+
+
+def test_list_in_a_pipe_does_not_wrap_or_split_ids(invoke):
+    from grader import registry
+
+    result = invoke("list")  # CliRunner's stdout is not a terminal, as in `grader list | cat`
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert len(rows) == len(registry.ids())
+    assert [row.split("│")[1].strip() for row in rows] == registry.ids()
