@@ -76,7 +76,7 @@ def run_tex(source: str, *, draft: bool = False, timeout: float = 600) -> TexRun
         if done.returncode != 0 or (not draft and not pdf.is_file()):
             message, line = first_error(log)
             error = PdfError(f"LaTeX failed: {message}")
-            error.line = line
+            error.line, error.log = line, log
             raise error
         marks_file = folder / MARK_FILE
         marks = []
@@ -183,7 +183,9 @@ def cut(run: TexRun, indices: range) -> list[TexRun]:
         if own:
             own[-1].append((name, page, absolute))
     if len(own) != len(indices) or any(marks[-1][0] != "last" for marks in own):
-        raise PdfError("the LaTeX run lost the page marks of its documents")
+        error = PdfError("the LaTeX run lost the page marks of its documents")
+        error.log = run.log
+        raise error
     ranges = [(marks[0][2] - 1, marks[-1][2]) for marks in own]
     pdfs = split_pages(run.pdf, ranges) if run.pdf is not None else [None] * len(ranges)
     return [TexRun(pdf, run.log, [(n, p, a - first) for n, p, a in marks])

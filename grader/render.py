@@ -61,6 +61,25 @@ def _is_number_text(s: str) -> bool:
         return False
 
 
+def shown_figures(part_type) -> int | None:
+    """Significant figures a document shows of a part's inexact answers: one more than the rule
+    grades (4 for the default 3, as the worked solutions show them); None to show it whole."""
+    entry = getattr(part_type, "entry", part_type)
+    sigfigs = getattr(entry, "sigfigs", None)
+    return None if getattr(entry, "exact", False) or not sigfigs else sigfigs + 1
+
+
+def rounded(answer: Any, figures: int | None) -> Any:
+    """An answer with its inexact numbers (JSON floats) to `figures` significant figures."""
+    if figures is None:
+        return answer
+    if isinstance(answer, list):
+        return [rounded(a, figures) for a in answer]
+    if isinstance(answer, float):
+        return float(f"{answer:.{figures}g}")
+    return answer
+
+
 def show_answer(answer: Any) -> str:
     """A JSON answer as a student would type it."""
     if isinstance(answer, str):
@@ -86,7 +105,7 @@ def _environment(course_dirs: tuple[str, ...]):
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(num=num, tex=tex, texp=texp, answer=show_answer, tojson_plain=lambda v: json.dumps(v, ensure_ascii=False))
+    env.filters.update(num=num, tex=tex, texp=texp, answer=show_answer, sig=lambda x, n=4: rounded(float(x), n), tojson_plain=lambda v: json.dumps(v, ensure_ascii=False))
     from grader import markup
 
     env.filters.update(markup.filters())
@@ -164,7 +183,7 @@ def problem_view(instance, solution: bool, points: float | None = None) -> dict:
         }
         if solution:
             view["answer"] = instance.answer(part.id)
-            view["answer_text"] = show_answer(view["answer"])
+            view["answer_text"] = show_answer(rounded(view["answer"], shown_figures(part.type)))
             view["solution"] = t.solutions[part.id]
         parts.append(view)
     return {

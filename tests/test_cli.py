@@ -360,3 +360,13 @@ def test_selftest_reports_a_parameter_that_is_not_validated(invoke, tmp_path):
     result = invoke("--problems-dir", folder, "selftest", folder / "square.py", "--seeds", 2)
     assert result.exit_code == 1
     assert "hostile-param" in result.stdout and "AttributeError" in result.stdout
+
+
+def test_list_in_a_pipe_does_not_wrap_or_split_ids(invoke):
+    from grader import registry
+
+    result = invoke("list")  # CliRunner's stdout is not a terminal, as in `grader list | cat`
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert len(rows) == len(registry.ids())
+    assert [row.split("│")[1].strip() for row in rows] == registry.ids()

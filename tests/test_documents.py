@@ -232,3 +232,44 @@ def test_latex_document_compiles(tmp_path):
     if shutil.which("pdfinfo"):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= len(views)
+
+
+def test_prose_is_typeset_in_html_and_latex():
+    from grader.markup import prose
+
+    assert prose('the "data" token, scores -0.26 and x-1, M >= k, e.g. O(n)') == \
+        "the \u201cdata\u201d token, scores \u22120.26 and x-1, M \u2265 k, e.g.\u00a0O(n)"
+    html = markdown_to_html('A "quoted" word (e.g. -3), and `"code" -1` as typed.')
+    assert "\u201cquoted\u201d" in html and "e.g.\u00a0\u22123" in html and '<code>&quot;code&quot; -1</code>' in html
+    tex = markdown_to_latex("Try (e.g. -3) with M >= k.")
+    assert "e.g.~\\ensuremath{-}3" in tex and "M \\ensuremath{\\ge} k" in tex
+
+
+@pytest.mark.parametrize("tex, prefix", [("x = -0.5", 1), ("\\left[-1, -1\\right]", 2), ("-x + (a) - 2", 1), ("a - b", 0)])
+def test_a_sign_in_mathml_is_set_tight_a_subtraction_is_not(tex, prefix):
+    out = mathml(tex)
+    assert out.count('form="prefix" lspace="0" rspace="0">\u2212<') == prefix
+    assert out.count(">\u2212<") == tex.count("-")
+
+
+def test_documents_show_inexact_answers_as_the_solutions_do():
+    """One precision policy a part: the answer line shows inexact numbers to one figure more than
+    the rule grades (4), as worked solutions do, not the key's 10 figures."""
+    from grader.render import problem_view
+
+    for problem_id in registry.ids():
+        for seed in (1, 2):
+            view = problem_view(registry.get(problem_id).instance(seed), True)
+            for part in view["parts"]:
+                for number in re.findall(r"\d+\.\d+", part["answer_text"] if part["type"] in ("number", "vector", "matrix") else ""):
+                    assert len(number.replace(".", "").lstrip("0")) <= 4, (problem_id, seed, part["id"], number)
+    view = problem_view(registry.get("diffpool").instance(2), True)
+    link = next(part for part in view["parts"] if part["id"] == "link_loss")
+    assert link["answer_text"] in link["solution"]
+
+
+def test_terminal_text_never_prints_a_macro_name():
+    from grader.markup import tex_to_text
+
+    assert tex_to_text("\\underbrace{x}_{n} + \\boxed{3}") == "xₙ + 3"
+    assert "underbrace" not in tex_to_text("\\underbrace{x + y}") and "foo" not in tex_to_text("\\foo + 1")

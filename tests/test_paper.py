@@ -160,8 +160,9 @@ def test_a_part_too_tall_for_a_page_is_a_build_error_naming_it(tmp_path, monkeyp
     (tmp_path / "roster.csv").write_text("id\ns1\n")
     result = invoke("--problems-dir", course, "exam", "build", tmp_path / "exam.toml", "--roster", tmp_path / "roster.csv",
                     "--out", tmp_path / "out", "--paper", env={"GRADER_SECRET": "x"})
-    assert result.exit_code == 0
-    assert "part essay does not fit on one page" in result.output
+    assert result.exit_code == 2
+    assert "Error: problem 1 (long-paper-test), part essay does not fit on one page" in result.output
+    assert "Traceback" not in result.output
 
 
 LONG = '''

@@ -172,6 +172,9 @@ def build_paper(out: Path, exam_id: str, students: list, bodies: list[str], *, j
 
     def failed(results, label):
         for result, student in zip(results, label):
+            overflow = _overflows(getattr(result, "log", ""))
+            if overflow:  # a box taller than a page can also lose the marks after it
+                raise PaperError(f"{overflow[0]} does not fit on one page: shorten it or split the part")
             if isinstance(result, PdfError):
                 raise PaperError(f"paper exam of {student}: {result.message}")
 
@@ -180,9 +183,6 @@ def build_paper(out: Path, exam_id: str, students: list, bodies: list[str], *, j
     draft = compile_many(preamble(exam_id, None), [_run_body(b, s, exam_id, None) for b, s in zip(bodies, students)],
                          jobs=jobs, draft=True)
     failed(draft, ids)
-    overflow = sorted({o for run in draft for o in _overflows(run.log)})
-    if overflow:
-        raise PaperError(f"{overflow[0]} does not fit on one page: shorten it or split the part")
     layout = plan(draft, count)
     final_bodies = [_run_body(b, s, exam_id, layout) for b, s in zip(bodies, students)]
     final_bodies.append(_run_body(bodies[0], None, exam_id, layout))
@@ -232,18 +232,16 @@ def paper_body(instances, views: list[dict], job) -> str:
 def write_pdfs(out: Path, job, students: list, texs: list[dict], *, jobs: int = 1) -> list[str]:
     """Compile the class's PDFs, a few students per LaTeX run: each student's exam.pdf (the
     paper exam with `job.paper`, with the class PDF and the template) and the staff's solutions.
-    `texs[k]` holds student k's bodies (roster order). Returns the failures, one line each."""
+    `texs[k]` holds student k's bodies (roster order). Returns the failures, one line each; a
+    paper layout that fails raises PaperError."""
     from grader.exam.files import write_atomic
     from grader.pdf import PdfError, compile_many
     from grader.render import tex_preamble
 
     failures = []
     wanted = [("solutions", True, "staff/solutions/{}.pdf")]
-    if job.paper:
-        try:
-            build_paper(out, job.exam_id, students, [t["paper"] for t in texs], jobs=jobs)
-        except GraderError as exc:
-            failures.append(exc.message)
+    if job.paper:  # a paper exam that cannot be laid out is an error, not a missing PDF
+        build_paper(out, job.exam_id, students, [t["paper"] for t in texs], jobs=jobs)
     else:
         wanted.insert(0, ("exam", False, "students/{}/exam.pdf"))
     for kind, solution, target in wanted:
