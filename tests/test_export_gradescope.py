@@ -154,7 +154,7 @@ def _toml(submission: dict) -> str:
 def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder):
     root, key = autograder
     own = [answers(key, "s04")[0]] + [{} for _ in key["students"]["s04"][1:]]
-    own[0]["mean"] = "\x1b[2J\u202eexp(exp(9^99))"
+    own[0]["mean"] = "\x1b[2J\u202e\ud800exp(exp(9^99))"
     own[0]["variance"] = "1e9999"
     assert key["students"]["s01"][0]["params"] != key["students"]["s04"][0]["params"]
     # the file claims to be s01 and carries s01's parameters; Gradescope says s04 uploaded it
