@@ -167,6 +167,7 @@ def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder
         assert test["score"] == 0 and (test.get("status") == "failed" or "pending" in test["tags"])
     text = json.dumps(results, ensure_ascii=False)
     assert "\x1b" not in text and "\u202e" not in text
+    assert "Your answer: `\\x1b[2J\\u202e\ufffdexp(exp(9^99))`" in mean["output"]  # shown, never sent raw
     assert "notes.txt" in results["output"]
 
 
