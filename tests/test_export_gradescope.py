@@ -154,7 +154,7 @@ def _toml(submission: dict) -> str:
 def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder):
     root, key = autograder
     own = [answers(key, "s04")[0]] + [{} for _ in key["students"]["s04"][1:]]
-    own[0]["mean"] = "\x1b[2J\u202eexp(exp(9^99))"
+    own[0]["mean"] = "\x1b[2J\u202e\ud800exp(exp(9^99))"
     own[0]["variance"] = "1e9999"
     assert key["students"]["s01"][0]["params"] != key["students"]["s04"][0]["params"]
     # the file claims to be s01 and carries s01's parameters; Gradescope says s04 uploaded it
@@ -167,6 +167,7 @@ def test_hostile_submission_is_graded_for_the_metadata_student_safely(autograder
         assert test["score"] == 0 and (test.get("status") == "failed" or "pending" in test["tags"])
     text = json.dumps(results, ensure_ascii=False)
     assert "\x1b" not in text and "\u202e" not in text
+    assert "Your answer: `\\x1b[2J\\u202e\ufffdexp(exp(9^99))`" in mean["output"]  # shown, never sent raw
     assert "notes.txt" in results["output"]
 
 

@@ -39,10 +39,14 @@ def _feedback_md(text: str) -> str:
     return md_text(text)
 
 
-def part_output(part: dict) -> str:
-    """One part's verdict, what the answer was read as, and the feedback, as Markdown."""
+def part_output(part: dict, answer: Any = None) -> str:
+    """One part's verdict, the student's answer and what it was read as, and the feedback, as
+    Markdown (the answer as a code span on one line, whatever it holds)."""
     verdict = part["verdict"]
     lines = [f"Pending: {verdict}, graded by a person." if verdict == "manual" else f"**{verdict}**"]
+    if answer is not None:
+        shown = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+        lines.append(f"Your answer: {md_code(shown, 200)}")
     if part.get("read_as"):
         lines.append(f"Read as {md_code(str(part['read_as'].get('text', '')), 200)}.")
     if part.get("feedback"):
@@ -50,18 +54,20 @@ def part_output(part: dict) -> str:
     return "\n\n".join(lines)
 
 
-def results_json(result: dict, title: str, visibility: str = "visible", note: str = "") -> dict:
-    """Gradescope's results.json from a `check` result of an exam submission: the total, and one
-    test a part (name with the part id, Markdown output, tags = misconceptions, `pending` for a
-    part left to a person, which is not failed)."""
+def results_json(result: dict, title: str, visibility: str = "visible", note: str = "",
+                 answers: list[dict] | None = None) -> dict:
+    """Gradescope's results.json from a `check` result of an exam submission (and the student's
+    answers, one dict a problem): the total, and one test a part (name with the part id, Markdown
+    output, tags = misconceptions, `pending` for a part left to a person, which is not failed)."""
     from grader.render import part_label
 
     tests = []
     for i, problem in enumerate(result["problems"], 1):
+        given = answers[i - 1] if answers else {}
         for j, part in enumerate(problem["parts"]):
             test = {"name": f"Problem {i} ({problem['problem']}) ({part_label(j)}) {part['id']}",
                     "number": f"{i}.{j + 1}", "score": part["score"], "max_score": part["max_score"],
-                    "output": part_output(part), "output_format": "md", "visibility": visibility,
+                    "output": part_output(part, given.get(part["id"])), "output_format": "md", "visibility": visibility,
                     "tags": [part["misconception"]] if part.get("misconception") else []}
             if part["verdict"] == "manual":
                 test["tags"].append("pending")
@@ -151,7 +157,7 @@ def student_of(metadata: Any, roster: dict[str, str]) -> str:
 
 def grade(root: Path) -> dict:
     """results.json for the submission under the autograder root `root`."""
-    from grader.checking import check
+    from grader.checking import check, key_entries, match_answers
     from grader.errors import AnswerFileError, GraderError
     from grader.submission import Submission, loads, parse_submission
 
@@ -174,10 +180,11 @@ def grade(root: Path) -> dict:
         parsed = parse_submission(data, name)
         sub = Submission(parsed.problems, student=student, exam=key["exam"], single=False)
         result = check(sub, name, key, KEY)
+        given = [pa.answers for pa in match_answers(key_entries(key, KEY, sub), sub, name)]
     except GraderError as exc:
         return failure(f"Not graded (0 points): {_feedback_md(str(exc))}", visibility)
     note = f"Graded {md_code(name)}." + (f" Not graded: {', '.join(md_code(o, 80) for o in others[:10])}." if others else "")
-    return results_json(result, config.get("title", key["exam"]), visibility, note)
+    return results_json(result, config.get("title", key["exam"]), visibility, note, given)
 
 
 def main(argv: list[str] | None = None) -> int:
