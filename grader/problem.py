@@ -122,8 +122,8 @@ class Problem:
         return []
 
     def measures(self, p: dict, ctx: dict) -> dict:
-        """Properties of a variant beyond its answers (e.g. how many distinct values a batch
-        has) whose spread over seeds `selftest --stats` checks like an answer's."""
+        """Properties of a variant beyond its answers (e.g. how many distinct magnitudes a
+        normalised batch has) whose spread over seeds `selftest --stats` checks like an answer's."""
         return {}
 
     # -- helpers ------------------------------------------------------------------------------

@@ -247,8 +247,13 @@ def variety_stats(problem, seeds: int = 300) -> ProblemStats:
     limits: dict[tuple[str, str], float | None] = {}
     fingerprints = set()
     uniform = with_booleans = 0
+    broken = []
     for seed in range(1, seeds + 1):
-        inst = problem.instance(seed)
+        try:
+            inst = problem.instance(seed)
+        except Exception as exc:  # noqa: BLE001 - a course's problem with a bug: report it, go on
+            broken.append(f"seed {seed}: {type(exc).__name__}: {exc}")
+            continue
         fingerprints.add(inst.fingerprint())
         booleans = []
         for part in inst.parts:
@@ -267,7 +272,7 @@ def variety_stats(problem, seeds: int = 300) -> ProblemStats:
         if len(booleans) >= 2:
             with_booleans += 1
             uniform += len(set(booleans)) == 1
-    rows, failures = [], []
+    rows, failures = [], [f"generate {message}" for message in broken[:5]]
     for (pid, kind), counts in answers.items():
         n = sum(counts.values())
         top, top_n = counts.most_common(1)[0]

@@ -169,8 +169,8 @@ class BeamSearch(Problem):
     def _distribution(rng, vocab: list[str]) -> dict:
         """Probabilities summing to 1, shown as log-probabilities rounded to 2 decimals."""
         while True:
-            probs = rng.dirichlet([1.5] * len(vocab))
-            if probs.min() < 0.02 or probs.max() > 0.97:
+            probs = rng.dirichlet([1.5] * len(vocab)).tolist()  # plain floats: min/max stay cheap
+            if min(probs) < 0.02 or max(probs) > 0.97:
                 continue
             logs = [round(math.log(x), 2) for x in probs]
             if abs(sum(math.exp(v) for v in logs) - 1) <= SUM_SLACK and len(set(logs)) == len(logs):

@@ -63,3 +63,22 @@ def test_stats_command_fails_on_a_threshold(invoke):
 def test_stats_command_errors(invoke):
     result = invoke("selftest", "--stats", "no-such-problem")
     assert result.exit_code == 2 and "Error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_problem_that_fails_to_generate_is_reported(invoke, tmp_path):
+    folder = tmp_path / "broken"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "boom.py").write_text(
+        "from grader.answers.numbers import Number\n"
+        "from grader.params import Param, integer\n"
+        "from grader.problem import Part, Problem\n"
+        "from grader.registry import register\n\n\n"
+        "@register\nclass Boom(Problem):\n"
+        "    id = 'course-boom'\n    title = 'Boom'\n    topic = 't'\n"
+        "    params = (Param('n', 'integer', 'n', check=integer(0, 9)),)\n"
+        "    def draw(self, rng, p):\n        return {'n': int(rng.integers(0, 10))}\n"
+        "    def solve(self, p):\n        return {'q': 1 / p['n']}\n"
+        "    def parts(self, p):\n        return [Part('q', Number())]\n")
+    result = invoke("--problems-dir", folder, "selftest", "--stats", "--seeds", 30, folder / "boom.py")
+    assert result.exit_code == 1
+    assert "generate seed" in result.stdout and "ZeroDivisionError" in result.stdout
