@@ -204,6 +204,20 @@ def _wrap(text: str) -> str:
     return text if re.fullmatch(r"[\w.′·∂∇αβγδεζηθλμνξπρστφχψω²³ᵀ⁻¹-]+", text) and not text.startswith("-") else f"({text})"
 
 
+def markdown_to_terminal_text(markdown: str) -> str:
+    """Markdown with its $math$ turned into Unicode text, still Markdown (for rich.markdown or a
+    page that shows math as text)."""
+    pieces = []
+    for kind, s, display in split_math(markdown):
+        if kind == "text":
+            pieces.append(s)
+        elif display:
+            pieces.append(f"\n\n    {tex_to_text(s)}\n\n")
+        else:
+            pieces.append(tex_to_text(s).replace("*", "\\*").replace("_", "\\_"))
+    return "".join(pieces)
+
+
 def terminal_markdown(markdown: str):
     """Markdown with $math$ as a rich Markdown renderable, the math as Unicode text (display
     math as an indented block)."""
