@@ -6,7 +6,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("bench_startup.py", "bench_expressions.py", "bench_exam.py"):
+for script in ("bench_startup.py", "bench_expressions.py", "bench_exam.py", "bench_practice.py"):
     path = HERE / script
     print(f"\n== {script} ==", flush=True)
     runpy.run_path(str(path), run_name="__main__")

@@ -117,3 +117,27 @@ def test_answers_toml_is_left_out_when_toml_cannot_hold_the_variant(invoke, tmp_
         assert again.params == registry.get("diffpool").instance(3, {"H": pinned["H"]}).params
     else:
         assert "answers.toml not written" in out.stderr
+
+
+def test_the_grading_sandbox_holds_no_connection_of_the_server(data_dir):
+    """The sandbox's worker is forked before the server accepts anything, so a connection the
+    server closes is closed (a worker forked later would keep it open for the browser to hang on)."""
+    from pathlib import Path
+
+    import grader.answers.sandbox as sandbox
+    from grader.progress import Progress
+    from grader.web.app import create_app
+    from grader.web.server import new_token
+
+    token = new_token()
+    with PracticeServer(create_app(token, ["beam-search"], Progress()), token) as srv:
+        body = json.dumps({"problem": "beam-search", "seed": 3, "part": "complexity", "answer": "O(T k M)"})
+        request = urllib.request.Request(srv.url + "api/preview", data=body.encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert "read_as" in json.loads(r.read())
+        fds = Path(f"/proc/{sandbox._worker.pid}/fd")
+        if not fds.is_dir():
+            pytest.skip("no /proc: the worker's open files cannot be listed here")
+        sockets = [fd for fd in fds.iterdir() if fd.readlink().as_posix().startswith("socket:")]
+        assert sockets == []

@@ -111,6 +111,7 @@ def create_app(token: str, problem_ids: list[str] | None = None, progress: Progr
     ids = list(problem_ids) if problem_ids else registry.ids()
     store = progress or Progress()
     base = f"/{token}/"
+    _GRADING.submit(practice.warm_up).result()
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
         html = environment().get_template(f"web/{name}.html.j2").render(base=base, **context)

@@ -58,6 +58,14 @@ def preview(answer_type: AnswerType, raw: Any) -> dict:
     return out
 
 
+def warm_up() -> None:
+    """Start the sandbox's worker now, with the expression engine loaded: before the server holds
+    any connection the worker would inherit, and so that the first preview is as fast as the rest."""
+    from grader.answers.expressions import Expression
+
+    preview(Expression(variables=("x",)), "x")
+
+
 def _unreadable(message: str) -> dict:
     return {"error": message, "position": None, "caret": ""}
 

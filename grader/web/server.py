@@ -33,7 +33,8 @@ class PracticeServer:
             self.sock.close()
             raise GraderError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=3)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
