@@ -48,7 +48,9 @@ def test_beam_search_exercise_shows_no_reference():
 
 def test_check_grades_as_check_and_shows_a_table(invoke, write_json):
     ex = grader.Exercise("batchnorm-forward", seed=3)
-    answers = {"mean": "9", "variance": "10.8", "output": "[1, 2"}
+    inst = registry.get("batchnorm-forward").instance(3)
+    unbiased = next(m for m in inst.part("variance").misconceptions if m.name == "unbiased-variance")
+    answers = {"mean": inst.answer("mean"), "variance": str(float(unbiased.answer(inst.context))), "output": "[1, 2"}
     result = ex.check(**answers)
     path = write_json("a.json", {"problem": "batchnorm-forward", "seed": 3, "answers": answers})
     assert result.json == json.loads(invoke("check", path, "--json").output)

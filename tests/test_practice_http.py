@@ -150,13 +150,20 @@ def test_submit_grades_exactly_as_check(client, invoke, write_json, problem, ans
     assert result == check_cli(invoke, write_json, answers, problem)
 
 
+def _unbiased_slip(seed: int = 3) -> dict:
+    """batchnorm-forward at `seed`: the right mean and the unbiased variance (a named mistake)."""
+    inst = registry.get("batchnorm-forward").instance(seed)
+    unbiased = next(m for m in inst.part("variance").misconceptions if m.name == "unbiased-variance")
+    return {"mean": inst.answer("mean"), "variance": str(float(unbiased.answer(inst.context))), "output": None}
+
+
 def test_submit_records_the_attempt_and_the_page_shows_it_again(client):
-    answers = {"mean": "9", "variance": "10.8", "output": None}
+    answers = _unbiased_slip()
     result = api(client, "check", problem="batchnorm-forward", seed=3, answers=answers).json()
     assert [p["verdict"] for p in result["parts"]] == ["correct", "incorrect", "unanswered"]
     assert result["parts"][1]["misconception"] == "unbiased-variance"
     page = client.get(f"/{TOKEN}/p/batchnorm-forward?seed=3").text
-    assert 'value="10.8"' in page
+    assert f'value="{answers["variance"]}"' in page
     assert re.search(r'data-verdict-for="variance" data-verdict="incorrect">incorrect<', page)
     assert "unbiased estimate" in page
     assert "Attempts: <span data-attempts>1</span>" in page
@@ -177,7 +184,8 @@ def test_hostile_text_is_escaped_when_shown_again(client):
 
 
 def test_a_lone_surrogate_is_graded_kept_and_shown_again(client):
-    answers = {"mean": "\ud800", "variance": "9\udfff", "output": ["\ud800"]}
+    size = len(registry.get("batchnorm-forward").instance(3).params["batch"])
+    answers = {"mean": "\ud800", "variance": "9\udfff", "output": ["\ud800"] * size}
     result = api(client, "check", problem="batchnorm-forward", seed=3, answers=answers)
     assert result.status_code == 200
     assert [p["verdict"] for p in result.json()["parts"]] == ["invalid"] * 3
@@ -188,7 +196,7 @@ def test_a_lone_surrogate_is_graded_kept_and_shown_again(client):
 def test_an_attempt_that_cannot_be_saved_is_still_graded(client, data_dir):
     data_dir.mkdir(exist_ok=True)
     (data_dir / "progress.sqlite3").write_bytes(b"\x00not a database" * 64)
-    result = api(client, "check", problem="batchnorm-forward", seed=3, answers={"mean": "9"}).json()
+    result = api(client, "check", problem="batchnorm-forward", seed=3, answers={"mean": registry.get("batchnorm-forward").instance(3).answer("mean")}).json()
     assert result["parts"][0]["verdict"] == "correct"
     assert "not saved" in result["warning"]
 

@@ -104,7 +104,8 @@ def _die_with_parent() -> None:
 
 
 def _grade_one(atype, raw, ref) -> tuple:
-    """A reply: ("ok", outcome as a plain tuple, cheap to pickle), ("parse", ...) or ("error", ...)."""
+    """A reply: ("ok", outcome as a plain tuple, cheap to pickle), ("value", v) for a task whose
+    `grade` returns something else (a preview), ("parse", ...) or ("error", ...)."""
     try:
         o = atype.grade(raw, ref)
     except MemoryError:
@@ -117,6 +118,8 @@ def _grade_one(atype, raw, ref) -> tuple:
     except Exception as exc:  # a bug while grading must not kill the batch
         o = Outcome.manual(f"Could not grade this answer ({type(exc).__name__}); left for a person "
                            "to check.")
+    if not isinstance(o, Outcome):
+        return ("value", o)
     return ("ok", (o.score, o.verdict, o.feedback, o.read_as))
 
 
@@ -201,6 +204,8 @@ def _unpack(reply: tuple):
         return AnswerParseError(*value)
     if kind == "error":
         return GraderError(value)
+    if kind == "value":
+        return value
     return Outcome(*value)
 
 
