@@ -55,7 +55,7 @@ class Column:
     parts: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class PartGrade:
     """One part of one student after overrides and people's scores. `score` is None while a
     manual part waits for a person (pending); `why` lists what changed the engine's verdict."""
@@ -76,7 +76,7 @@ class PartGrade:
         return self.score is None
 
 
-@dataclass
+@dataclass(slots=True)
 class ProblemGrade:
     index: int
     label: str
