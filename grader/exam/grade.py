@@ -55,7 +55,7 @@ class Column:
     parts: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class PartGrade:
     """One part of one student after overrides and people's scores. `score` is None while a
     manual part waits for a person (pending); `why` lists what changed the engine's verdict."""
@@ -76,7 +76,7 @@ class PartGrade:
         return self.score is None
 
 
-@dataclass
+@dataclass(slots=True)
 class ProblemGrade:
     index: int
     label: str
@@ -425,6 +425,8 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     from grader.submission import loads, parse_submission
 
     key, key_bytes, manifest = read_key(exam_dir)
+    key_sha, title = sha256(key_bytes), str(manifest.get("title") or key["exam"])
+    del key_bytes
     columns = columns_of(key)
     roster = manifest.get("students") if isinstance(manifest.get("students"), dict) else {}
     students = {}
@@ -438,7 +440,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     points = {sid: [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
                     for e in entries] for sid, entries in key["students"].items()}
     exam_id = key["exam"]
-    del key
+    del key, manifest, roster  # the key lives on as one JSON text per student
     rules = load_overrides(overrides_file, columns, set(students))
     hashes = problem_file_hashes(columns)
     previous = _read_json(out / "inputs.json")
@@ -528,11 +530,11 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     grades, not_taken, files = _take(records, skipped, columns, points, rules, kept_scores, take)
     skipped_ids = {r.get("student") for r in skipped}
     missing = [sid for sid in students if sid not in grades and sid not in skipped_ids]
-    summary = GradeSummary(exam_id, str(manifest.get("title") or exam_id), out, columns, students, grades,
+    summary = GradeSummary(exam_id, title, out, columns, students, grades,
                            sorted(skipped, key=lambda r: r["file"]), missing, not_taken, reused)
     summary.records = {sid: cache / f"{records[f]['digest']}.json" for sid, f in files.items()}
     summary.max_score = _max_score(columns, points, rules)
-    summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": sha256(key_bytes),
+    summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": key_sha,
                       "overrides": [r.to_json() for r in rules.rules], "take": take,
                       "students": {sid: _student_inputs(records[f], grades[sid]) for sid, f in files.items()}}
     summary.changes = changes(previous, summary.inputs)
@@ -589,6 +591,7 @@ def _take(records, skipped, columns, points, rules, scores, take):
             skipped.append({"file": name, "reason": record["skipped"], "student": record["student"]})
             continue
         grade = assemble(record, columns, points[record["student"]], rules, scores)
+        record["problems"] = [{"inputs": p.get("inputs")} for p in record["problems"]]  # the grade holds the rest
         by_student.setdefault(record["student"], []).append((record, grade))
     grades, not_taken, files = {}, [], {}
     for sid, found in sorted(by_student.items()):

@@ -1,6 +1,7 @@
 """Running one function over many items, in a process pool when asked, with a progress bar."""
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
@@ -75,6 +76,9 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         results: list = [None] * len(chunks)
         dirs = tuple(str(d) for d in course_dirs())
+        # forked workers share this process's memory until they write to it; the garbage
+        # collector would write to every object it scans, so what exists now is left out of it
+        gc.freeze()
         with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_setup,
                                  initargs=(dirs, initializer, initargs)) as pool:
             futures = {pool.submit(_chunk, fn, chunk): i for i, chunk in enumerate(chunks)}
@@ -91,6 +95,7 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
                 for item, result in zip(chunks[i], results[i]):
                     report(item, result)
                 advance(len(chunks[i]))
+        gc.unfreeze()
         for i in sorted(failed):
             results[i] = [_isolated(fn, item, dirs, initializer, initargs, on_crash) for item in chunks[i]]
             for item, result in zip(chunks[i], results[i]):
