@@ -430,21 +430,23 @@ class LayerStackFigure:
         return _svg(2 * pad + box_w + 12 + shape_w, y - gap + pad, body, self.caption or "layers")
 
     def tikz(self) -> str:
+        """The stack in PGF's basic layer (see TreeFigure.tikz): blocks, arrows, shapes."""
         width = max(len(name) for name, _ in self.layers) * 0.19 + 0.6
-        body, y = [], 0.0
+        body, y, tops = [], 0.0, []
         for i, (name, shape) in enumerate(self.layers):
             _, (fill, draw) = KIND_COLOURS.get(self._kind(i), PLAIN)
-            style = "layer, thin" if self._thin(i) else "layer"
-            body.append(f"\\node[{style}, fill={fill}, draw={draw}] (l{i}) at (0, {y:.2f}) {{{tex_label(name)}}};")
+            thin = self._thin(i)
+            w, h = (width - 0.8, 0.45) if thin else (width, 0.65)
+            font = "\\footnotesize" if thin else "\\small"
+            body.append(f"\\grbox{{{-w / 2:.2f}}}{{{y - h / 2:.3f}}}{{{w:.2f}}}{{{h}}}{{{fill}}}{{{draw}}}{{0.4pt}}"
+                        f"\\grtext{{0}}{{{y:.3f}}}{{{font} {tex_label(name)}}}")
             if shape:
-                body.append(f"\\node[shapelabel] at ({width / 2:.2f}, {y:.2f}) {{{tex_label(shape)}}};")
+                body.append(f"\\grtext[left]{{{width / 2 + 0.25:.2f}}}{{{y:.3f}}}{{\\small\\color{{black!70}}{tex_label(shape)}}}")
             if i:
-                body.append(f"\\draw[-{{Stealth}}, thick, black!60] (l{i - 1}) -- (l{i});")
-            y -= 0.85 if self._thin(i) or (i + 1 < len(self.layers) and self._thin(i + 1)) else 1.0
-        options = (f"layer/.style={{rounded corners=3pt, minimum width={width:.2f}cm, minimum height=0.65cm, "
-                   "font=\\small}, thin/.style={minimum height=0.45cm, minimum width=" f"{width - 0.8:.2f}cm, "
-                   "font=\\footnotesize}, shapelabel/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
-        return _tikz(body, options)
+                body.append(f"\\grarrow{{0}}{{{tops[-1]:.3f}}}{{0}}{{{y + h / 2:.3f}}}")
+            tops.append(y - h / 2)
+            y -= 0.85 if thin or (i + 1 < len(self.layers) and self._thin(i + 1)) else 1.0
+        return _tikz(body)
 
 
 @dataclass

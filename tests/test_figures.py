@@ -98,7 +98,7 @@ def test_graph_tikz():
 def test_layer_stack_and_grid():
     stack = LayerStackFigure([("input", "3 × 32 × 32"), ("conv2d 3→16, k=3", "16 × 32 × 32"), ("flatten", "16384")])
     assert texts(stack.svg()) == ["input", "3 × 32 × 32", "conv2d 3→16, k=3", "16 × 32 × 32", "flatten", "16384"]
-    assert stack.tikz().count("\\node[layer") == 3 and stack.tikz().count("-{Stealth}") == 2
+    assert stack.tikz().count("\\grbox{") == 3 and stack.tikz().count("\\grarrow{") == 2
     grid = GridFigure([[1, -2, 3], [4, 5, 6]], highlight=(1, 2))
     assert texts(grid.svg()) == ["1", "−2", "3", "4", "5", "6"]
     tikz = grid.tikz()
