@@ -297,3 +297,14 @@ def test_repeated_variants_are_redrawn(invoke, tmp_path, monkeypatch, students, 
     assert ("only 5 distinct variants for 7 students" in result.output) == (students > distinct)
     for sid, entries in key["students"].items():  # the files written match the redrawn variant
         assert f"k = {entries[0]['params']['k']}" in (tmp_path / "out/students" / sid / "exam.md").read_text()
+
+
+def test_paper_without_xelatex_is_a_one_line_error(invoke, tmp_path, monkeypatch):
+    import grader.pdf
+
+    monkeypatch.setattr(grader.pdf, "tex_engine", lambda: None)
+    exam, roster = write_exam(tmp_path, students=2)
+    result = invoke("exam", "build", exam, "--roster", roster, "--out", tmp_path / "out", "--paper",
+                    env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 2
+    assert "Error: --paper needs XeLaTeX (xelatex) on PATH" in result.output and "Traceback" not in result.output
