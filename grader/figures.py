@@ -160,28 +160,35 @@ class TreeFigure:
         return _svg(width, rows * row_h + 2 * pad, body, self.caption or "tree")
 
     def tikz(self) -> str:
+        """The tree in PGF's basic layer (`\\grline`, `\\grbox`, ... of the document preamble):
+        every coordinate is computed here, nodes of a column share a width, so TeX parses no
+        TikZ node (a TikZ tree of 40 nodes cost about 0.3 s, most of a student's exam)."""
         placed, columns, rows = self._layout()
-        row_h = 0.62 if rows <= 24 else 0.55
-        body = []
-        for i, (node, depth, row, _) in enumerate(placed):
-            style = "tn, hl" if node.highlight else "tn"
-            label = tex_label(node.label) if node.label else ""
-            shape = f"{style}" if node.label else "dot"
-            body.append(f"\\node[{shape}] (n{i}) at ({columns[depth] * 0.19:.2f}, {-row * row_h:.2f}) {{{label}}};")
-        edges, labels = [], []  # every edge first, then every label: no edge strikes through a label
+        row_h, unit, height = (0.62 if rows <= 24 else 0.55), 0.19, 0.45
+        depth = max(d for _, d, _, _ in placed)
+        widths = [max(len(n.label) for n, d, _, _ in placed if d == k) * unit + 0.3 for k in range(depth + 1)]
+        where = []  # (x of the west side, y, width) of each node
+        for node, d, row, _ in placed:
+            where.append((columns[d] * unit, -row * row_h, widths[d] if node.label else 0.14))
+        edges, boxes, labels = [], [], []  # every edge first, then the nodes, then every label on top
         for i, (node, _, _, parent) in enumerate(placed):
+            x, y, w = where[i]
+            if node.label:
+                fill, stroke, width, font = ("blue!8", "blue!70!black", "1.2pt", "\\small\\bfseries") if node.highlight \
+                    else ("white", "gray", "0.4pt", "\\small")
+                boxes.append(f"\\grbox{{{x:.2f}}}{{{y - height / 2:.3f}}}{{{w:.2f}}}{{{height}}}{{{fill}}}{{{stroke}}}{{{width}}}"
+                             f"\\grtext{{{x + w / 2:.3f}}}{{{y:.3f}}}{{{font} {tex_label(node.label)}}}")
+            else:
+                boxes.append(f"\\grdot{{{x + 0.07:.2f}}}{{{y:.3f}}}")
             if parent is None:
                 continue
-            style = "te, he" if node.highlight else "te"
-            edges.append(f"\\draw[{style}] (n{parent}.east) -- (n{i}.west);")
+            px, py, pw = where[parent]
+            colour, width = ("blue!70!black", "1.2pt") if node.highlight else ("gray", "0.4pt")
+            edges.append(f"\\grline{{{px + pw:.3f}}}{{{py:.3f}}}{{{x:.3f}}}{{{y:.3f}}}{{{colour}}}{{{width}}}")
             if node.edge:
-                labels.append(f"\\path (n{parent}.east) -- node[el] {{{tex_label(node.edge)}}} (n{i}.west);")
-        body += edges + labels
-        options = ("tn/.style={draw=gray, rounded corners=2pt, anchor=west, inner sep=2pt, font=\\small}, "
-                   "dot/.style={circle, fill, inner sep=1.5pt, anchor=west}, "
-                   "te/.style={gray}, he/.style={draw=blue!70!black, very thick}, hl/.style={draw=blue!70!black, very thick, fill=blue!8, font=\\small\\bfseries}, "
-                   "el/.style={pos=0.62, fill=white, inner sep=1pt, font=\\scriptsize, text=black!75}")
-        return _tikz(body, options)
+                ex, ey = px + pw + 0.62 * (x - px - pw), py + 0.62 * (y - py)
+                labels.append(f"\\grlabel{{{ex:.3f}}}{{{ey:.3f}}}{{{tex_label(node.edge)}}}")
+        return _tikz(edges + boxes + labels)
 
 
 @dataclass
@@ -423,21 +430,23 @@ class LayerStackFigure:
         return _svg(2 * pad + box_w + 12 + shape_w, y - gap + pad, body, self.caption or "layers")
 
     def tikz(self) -> str:
+        """The stack in PGF's basic layer (see TreeFigure.tikz): blocks, arrows, shapes."""
         width = max(len(name) for name, _ in self.layers) * 0.19 + 0.6
-        body, y = [], 0.0
+        body, y, tops = [], 0.0, []
         for i, (name, shape) in enumerate(self.layers):
             _, (fill, draw) = KIND_COLOURS.get(self._kind(i), PLAIN)
-            style = "layer, thin" if self._thin(i) else "layer"
-            body.append(f"\\node[{style}, fill={fill}, draw={draw}] (l{i}) at (0, {y:.2f}) {{{tex_label(name)}}};")
+            thin = self._thin(i)
+            w, h = (width - 0.8, 0.45) if thin else (width, 0.65)
+            font = "\\footnotesize" if thin else "\\small"
+            body.append(f"\\grbox{{{-w / 2:.2f}}}{{{y - h / 2:.3f}}}{{{w:.2f}}}{{{h}}}{{{fill}}}{{{draw}}}{{0.4pt}}"
+                        f"\\grtext{{0}}{{{y:.3f}}}{{{font} {tex_label(name)}}}")
             if shape:
-                body.append(f"\\node[shapelabel] at ({width / 2:.2f}, {y:.2f}) {{{tex_label(shape)}}};")
+                body.append(f"\\grtext[left]{{{width / 2 + 0.25:.2f}}}{{{y:.3f}}}{{\\small\\color{{black!70}}{tex_label(shape)}}}")
             if i:
-                body.append(f"\\draw[-{{Stealth}}, thick, black!60] (l{i - 1}) -- (l{i});")
-            y -= 0.85 if self._thin(i) or (i + 1 < len(self.layers) and self._thin(i + 1)) else 1.0
-        options = (f"layer/.style={{rounded corners=3pt, minimum width={width:.2f}cm, minimum height=0.65cm, "
-                   "font=\\small}, thin/.style={minimum height=0.45cm, minimum width=" f"{width - 0.8:.2f}cm, "
-                   "font=\\footnotesize}, shapelabel/.style={anchor=west, xshift=0.25cm, font=\\small, text=black!70}")
-        return _tikz(body, options)
+                body.append(f"\\grarrow{{0}}{{{tops[-1]:.3f}}}{{0}}{{{y + h / 2:.3f}}}")
+            tops.append(y - h / 2)
+            y -= 0.85 if thin or (i + 1 < len(self.layers) and self._thin(i + 1)) else 1.0
+        return _tikz(body)
 
 
 @dataclass

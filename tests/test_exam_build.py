@@ -371,3 +371,14 @@ def test_beam_search_parts_are_the_same_for_the_whole_exam(invoke, tmp_path):
     assert build(invoke, tmp_path, tmp_path / "out2", text=pinned, students=3).exit_code == 0
     key = json.loads((tmp_path / "out2/staff/key.json").read_text())
     assert all(len(e[0]["parts"]) == 9 for e in key["students"].values())
+
+
+def test_paper_without_xelatex_is_a_one_line_error(invoke, tmp_path, monkeypatch):
+    import grader.pdf
+
+    monkeypatch.setattr(grader.pdf, "tex_engine", lambda: None)
+    exam, roster = write_exam(tmp_path, students=2)
+    result = invoke("exam", "build", exam, "--roster", roster, "--out", tmp_path / "out", "--paper",
+                    env={"GRADER_SECRET": SECRET})
+    assert result.exit_code == 2
+    assert "Error: --paper needs XeLaTeX (xelatex) on PATH" in result.output and "Traceback" not in result.output

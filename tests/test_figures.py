@@ -34,8 +34,8 @@ def test_tree_edges_are_drawn_before_every_label_so_none_strikes_through_one():
     kinds = [child.tag.split("}")[1] for child in root]
     assert max(i for i, k in enumerate(kinds) if k == "line") < min(i for i, k in enumerate(kinds) if k == "text")
     tikz = beam_tree().tikz().splitlines()
-    draws = [i for i, line in enumerate(tikz) if line.startswith("\\draw")]
-    labels = [i for i, line in enumerate(tikz) if "node[el]" in line]
+    draws = [i for i, line in enumerate(tikz) if line.startswith("\\grline")]
+    labels = [i for i, line in enumerate(tikz) if line.startswith("\\grlabel")]
     assert len(labels) == 6 and max(draws) < min(labels)
 
 
@@ -54,10 +54,11 @@ def test_tree_parents_sit_between_their_children():
 def test_tree_tikz_has_log_probabilities_on_edges_and_highlights_the_beam():
     tikz = beam_tree().tikz()
     assert tikz.startswith("\\begin{tikzpicture}") and tikz.endswith("\\end{tikzpicture}")
-    assert tikz.count("\\node[") == 7 and tikz.count("\\draw[") == 6
-    assert "node[el] {$-0.51$} (n" in tikz
-    assert len(re.findall(r"\\node\[tn, hl\]", tikz)) == 3  # neural and its two 'a' children
-    assert len(re.findall(r"\\draw\[te, he\]", tikz)) == 3
+    assert tikz.count("\\grbox{") == 7 and tikz.count("\\grline{") == 6
+    assert "{$-0.51$}" in tikz and tikz.count("\\grlabel{") == 6
+    assert tikz.count("{blue!8}{blue!70!black}") == 3  # neural and its two 'a' children
+    assert tikz.count("{blue!70!black}{1.2pt}") - 3 == 3  # the edges to them
+    assert "\\node" not in tikz  # PGF's basic layer: no TikZ node to parse
 
 
 def graph() -> GraphFigure:
@@ -97,7 +98,7 @@ def test_graph_tikz():
 def test_layer_stack_and_grid():
     stack = LayerStackFigure([("input", "3 × 32 × 32"), ("conv2d 3→16, k=3", "16 × 32 × 32"), ("flatten", "16384")])
     assert texts(stack.svg()) == ["input", "3 × 32 × 32", "conv2d 3→16, k=3", "16 × 32 × 32", "flatten", "16384"]
-    assert stack.tikz().count("\\node[layer") == 3 and stack.tikz().count("-{Stealth}") == 2
+    assert stack.tikz().count("\\grbox{") == 3 and stack.tikz().count("\\grarrow{") == 2
     grid = GridFigure([[1, -2, 3], [4, 5, 6]], highlight=(1, 2))
     assert texts(grid.svg()) == ["1", "−2", "3", "4", "5", "6"]
     tikz = grid.tikz()
