@@ -57,10 +57,13 @@ def gradebook(summary) -> str:
 
 
 def canvas_name(info: dict, sid: str) -> str:
-    """Canvas's `Student` column: "Last, First" (as the roster gave it, else from the name)."""
+    """Canvas's `Student` column: "Last, First" (as the roster gave it, else from the name; a
+    name already written "Last, First" is kept)."""
     if info.get("sortable"):
         return info["sortable"]
     name = info.get("name", "").strip()
+    if "," in name:
+        return name
     head, _, tail = name.rpartition(" ")
     return f"{tail}, {head}" if head else name or sid
 
