@@ -185,16 +185,19 @@ def test_unknown_student_or_unreadable_file_is_a_zero_with_the_reason(autograder
 
 
 def test_results_mark_a_manual_part_pending_not_failed():
+    from grader.exam.grade import Column, PartGrade, ProblemGrade, StudentGrade
     from grader.exports.gradescope import results_json
 
-    result = {"score": 1, "max_score": 3, "problems": [{"problem": "concepts", "parts": [
-        {"id": "s1", "verdict": "correct", "score": 1, "max_score": 1, "feedback": ""},
-        {"id": "s1_why", "verdict": "manual", "score": 0, "max_score": 2, "feedback": "Rubric: *shared* weights"}]}]}
-    out = results_json(result, "Quiz <1>")
+    parts = [PartGrade("s1", "correct", Fraction(1), Fraction(1)), PartGrade("s1_why", "manual", None, Fraction(2))]
+    grade = StudentGrade("s01", "a.json", [ProblemGrade(0, "concepts", "concepts", "v", parts)])
+    raw = [{"parts": [{"id": "s1", "verdict": "correct", "feedback": "", "answer": "A"},
+                      {"id": "s1_why", "verdict": "manual", "feedback": "Rubric: *shared* weights", "answer": "x"}]}]
+    out = results_json("Quiz <1>", [Column(0, "concepts", "concepts", 3, ("s1", "s1_why"))], grade, raw)
     jsonschema.validate(out, SCHEMA)
     manual = out["tests"][1]
     assert "status" not in manual and manual["tags"] == ["pending"] and manual["output"].startswith("Pending")
-    assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"]
+    assert out["tests"][0]["status"] == "passed" and out["score"] == 1
+    assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"] and "1 part(s) pending" in out["output"]
 
 
 def test_cli_errors_are_one_line(tmp_path, autograder):
