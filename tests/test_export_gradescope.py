@@ -6,6 +6,7 @@ results.json is checked against a JSON Schema written from Gradescope's specific
 The fresh venv gets the wheel with `--no-deps --no-index` (offline); its dependencies (NumPy,
 SymPy, ...) come from this test environment's site-packages through PYTHONPATH, which holds no
 `grader` of its own, so the package graded with is the one installed from the zip's wheel."""
+import csv
 import json
 import os
 import re
@@ -133,6 +134,30 @@ def test_partial_student_by_sid_is_tagged_with_the_misconception(autograder):
     assert variance["tags"] and "pending" not in variance["tags"]
     assert all(t["output"].startswith("**unanswered**") for t in results["tests"] if t["name"].startswith("Problem 2 "))
     assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
+
+
+def test_results_agree_with_exam_grade_for_the_same_submission(autograder, tmp_path):
+    """The autograder and `exam grade` on one submission: the same total (gradebook.csv) and the
+    same tests (gradescope/<id>.json), rounded points adding up alike (5 points over 3 parts)."""
+    root, key = autograder
+    given = answers(key, "s02")
+    given[0] = dict(given[0], variance="1/7")
+    given[2] = {}
+    submission = exam_submission(key, "s02", given)
+    results = submit(root, {"answers.json": submission}, {"email": "", "sid": "s02"})
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "answers.json").write_text(json.dumps(submission))
+    exam = root.parent / "exam"
+    assert run_cli("exam", "grade", exam, subs, "--out", tmp_path / "results", "--jobs", "1").exit_code == 0
+    book = {row["student"]: row for row in csv.DictReader((tmp_path / "results" / "gradebook.csv").open())}
+    assert book["s02"]["total"] == str(results["score"]) and book["s02"]["pending"] == str(
+        sum("pending" in t["tags"] for t in results["tests"]))
+    written = json.loads((tmp_path / "results" / "gradescope" / "s02.json").read_text())
+    assert written["score"] == results["score"]
+    assert [(t["name"], t["score"], t["max_score"], t.get("status"), t["tags"]) for t in written["tests"]] == \
+        [(t["name"], t["score"], t["max_score"], t.get("status"), t["tags"]) for t in results["tests"]]
+    assert any(t["max_score"] != int(t["max_score"]) for t in results["tests"])  # rounded shares are in play
 
 
 def test_blank_submission_scores_zero_part_by_part(autograder):
