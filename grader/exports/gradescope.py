@@ -3,8 +3,8 @@
 `build_autograder` writes the zip: setup.sh, run_autograder, the exam's key, the roster's ids and
 emails, and this package's wheel. In the container, `run_autograder` calls `main()`, which grades
 the answers file in ROOT/submission/ for the student ROOT/submission_metadata.json names, through
-the same path as `grader check --key`, and writes ROOT/results/results.json in Gradescope's
-format. A submission that cannot be graded gets a 0 with the reason, never a crash."""
+the same path as `exam grade` (the key's points, rounded alike), and writes
+ROOT/results/results.json in Gradescope's format. A submission that cannot be graded gets a 0 with the reason, never a crash."""
 from __future__ import annotations
 
 import json
