@@ -6,6 +6,7 @@ results.json is checked against a JSON Schema written from Gradescope's specific
 The fresh venv gets the wheel with `--no-deps --no-index` (offline); its dependencies (NumPy,
 SymPy, ...) come from this test environment's site-packages through PYTHONPATH, which holds no
 `grader` of its own, so the package graded with is the one installed from the zip's wheel."""
+import csv
 import json
 import os
 import re
@@ -135,6 +136,30 @@ def test_partial_student_by_sid_is_tagged_with_the_misconception(autograder):
     assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
 
 
+def test_results_agree_with_exam_grade_for_the_same_submission(autograder, tmp_path):
+    """The autograder and `exam grade` on one submission: the same total (gradebook.csv) and the
+    same tests (gradescope/<id>.json), rounded points adding up alike (5 points over 3 parts)."""
+    root, key = autograder
+    given = answers(key, "s02")
+    given[0] = dict(given[0], variance="1/7")
+    given[2] = {}
+    submission = exam_submission(key, "s02", given)
+    results = submit(root, {"answers.json": submission}, {"email": "", "sid": "s02"})
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "answers.json").write_text(json.dumps(submission))
+    exam = root.parent / "exam"
+    assert run_cli("exam", "grade", exam, subs, "--out", tmp_path / "results", "--jobs", "1").exit_code == 0
+    book = {row["student"]: row for row in csv.DictReader((tmp_path / "results" / "gradebook.csv").open())}
+    assert book["s02"]["total"] == str(results["score"]) and book["s02"]["pending"] == str(
+        sum("pending" in t["tags"] for t in results["tests"]))
+    written = json.loads((tmp_path / "results" / "gradescope" / "s02.json").read_text())
+    assert written["score"] == results["score"]
+    assert [(t["name"], t["score"], t["max_score"], t.get("status"), t["tags"]) for t in written["tests"]] == \
+        [(t["name"], t["score"], t["max_score"], t.get("status"), t["tags"]) for t in results["tests"]]
+    assert any(t["max_score"] != int(t["max_score"]) for t in results["tests"])  # rounded shares are in play
+
+
 def test_blank_submission_scores_zero_part_by_part(autograder):
     root, key = autograder
     blank = [{pid: None for pid in a} for a in answers(key, "s03")]
@@ -185,16 +210,19 @@ def test_unknown_student_or_unreadable_file_is_a_zero_with_the_reason(autograder
 
 
 def test_results_mark_a_manual_part_pending_not_failed():
+    from grader.exam.grade import Column, PartGrade, ProblemGrade, StudentGrade
     from grader.exports.gradescope import results_json
 
-    result = {"score": 1, "max_score": 3, "problems": [{"problem": "concepts", "parts": [
-        {"id": "s1", "verdict": "correct", "score": 1, "max_score": 1, "feedback": ""},
-        {"id": "s1_why", "verdict": "manual", "score": 0, "max_score": 2, "feedback": "Rubric: *shared* weights"}]}]}
-    out = results_json(result, "Quiz <1>")
+    parts = [PartGrade("s1", "correct", Fraction(1), Fraction(1)), PartGrade("s1_why", "manual", None, Fraction(2))]
+    grade = StudentGrade("s01", "a.json", [ProblemGrade(0, "concepts", "concepts", "v", parts)])
+    raw = [{"parts": [{"id": "s1", "verdict": "correct", "feedback": "", "answer": "A"},
+                      {"id": "s1_why", "verdict": "manual", "feedback": "Rubric: *shared* weights", "answer": "x"}]}]
+    out = results_json("Quiz <1>", [Column(0, "concepts", "concepts", 3, ("s1", "s1_why"))], grade, raw)
     jsonschema.validate(out, SCHEMA)
     manual = out["tests"][1]
     assert "status" not in manual and manual["tags"] == ["pending"] and manual["output"].startswith("Pending")
-    assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"]
+    assert out["tests"][0]["status"] == "passed" and out["score"] == 1
+    assert "\\*shared\\*" in manual["output"] and "Quiz \\<1\\>" in out["output"] and "1 part(s) pending" in out["output"]
 
 
 def test_cli_errors_are_one_line(tmp_path, autograder):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from grader import registry
 from grader.cli import cli
-from grader.exports import lms_item
+from grader.exports import chosen, lms_item
 from grader.grading import grade_part, run
 
 VARIANTS = 2
@@ -107,7 +107,7 @@ def test_one_subquestion_or_essay_per_variant_part_and_each_right_answer_grades_
             elif mine[0][1] == "MULTICHOICE":
                 options = re.split(r"(?<!\\)~", mine[0][2])
                 right = next(i for i, o in enumerate(options) if o.startswith("="))
-                raw = chr(65 + right) if lms.kind == "choice" else unescape(options[right][1:])
+                raw = chosen(part.type, right) if lms.kind == "choice" else unescape(options[right][1:])
                 assert run(part.type, raw, ref).verdict == "correct", (inst.problem.id, part.id)
             else:
                 assert run(part.type, unescape(mine[0][2][1:]), ref).verdict == "correct"

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from grader import registry
 from grader.cli import cli
+from grader.exports import chosen
 from grader.grading import run
 
 Q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -131,7 +132,8 @@ def test_every_correct_response_grades_as_correct(package):
             correct = item.find(f".//{Q}respcondition/{Q}conditionvar/{Q}varequal").text
             label = next(l for l in item.iter(f"{Q}response_label") if l.get("ident") == correct)
             text = html.unescape(re.sub("<[^>]+>", "", label.find(f".//{Q}mattext").text))
-            answer = chr(65 + list(item.iter(f"{Q}response_label")).index(label)) if kind.startswith("multiple") else text
+            answer = chosen(part.type, list(item.iter(f"{Q}response_label")).index(label)) \
+                if kind.startswith("multiple") else text
             assert run(part.type, answer, ref).verdict == "correct", item.get("title")
         elif kind == "short_answer_question":
             for accepted in item.findall(f".//{Q}conditionvar/{Q}varequal"):

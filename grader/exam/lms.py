@@ -13,7 +13,6 @@ from pathlib import Path
 
 from grader.exam.files import dump_json
 from grader.exam.points import shown
-from grader.render import part_label
 from grader.text import csv_cell as _cell, one_line
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -57,10 +56,13 @@ def gradebook(summary) -> str:
 
 
 def canvas_name(info: dict, sid: str) -> str:
-    """Canvas's `Student` column: "Last, First" (as the roster gave it, else from the name)."""
+    """Canvas's `Student` column: "Last, First" (as the roster gave it, else from the name; a
+    name already written "Last, First" is kept)."""
     if info.get("sortable"):
         return info["sortable"]
     name = info.get("name", "").strip()
+    if "," in name:
+        return name
     head, _, tail = name.rpartition(" ")
     return f"{tail}, {head}" if head else name or sid
 
@@ -79,36 +81,11 @@ def canvas(summary) -> str:
     return _csv(rows)
 
 
-def _test_name(col, i: int, part_id: str) -> str:
-    return f"Problem {col.index + 1} ({col.problem}) ({part_label(i)}) {part_id}"
-
-
 def gradescope(summary, sid: str, record: dict) -> dict:
-    """Gradescope's results.json for one student: the total and one test per part. A manual
-    part no person has scored is not `failed`: its output starts with "Pending" and its tags
-    hold `pending`."""
-    grade = summary.grades[sid]
-    r = grade.rounded()
-    tests = []
-    for col, problem, result, scores in zip(summary.columns, grade.problems, record["problems"], r["parts"]):
-        for i, (part, raw, score) in enumerate(zip(problem.parts, result["parts"], scores)):
-            feedback = one_line(raw.get("feedback", ""), 2000)
-            test = {"name": _test_name(col, i, part.id), "score": float(score) if score.denominator != 1 else int(score),
-                    "max_score": float(part.max) if part.max.denominator != 1 else int(part.max),
-                    "visibility": "visible", "tags": [part.misconception] if part.misconception else []}
-            if part.pending:
-                test["output"] = f"Pending: a person grades this part. {feedback}".strip()
-                test["tags"].append("pending")
-            else:
-                test["status"] = "passed" if part.verdict == "correct" else "failed"
-                extra = "; ".join(part.why)
-                test["output"] = " ".join(x for x in (f"{part.verdict}:", feedback, extra) if x).rstrip(":")
-            tests.append(test)
-    out = {"score": float(r["total"]) if r["total"].denominator != 1 else int(r["total"]),
-           "output": f"{summary.title}: {shown(r['total'])} / {shown(grade.max)}"
-                     + (f" ({grade.pending} part(s) pending)" if grade.pending else ""),
-           "tests": tests}
-    return out
+    """Gradescope's results.json for one student: the autograder's writer, on the same grade."""
+    from grader.exports.gradescope import results_json
+
+    return results_json(summary.title, summary.columns, summary.grades[sid], record["problems"])
 
 
 def manual_sheets(summary) -> dict[str, list[list]]:

@@ -141,6 +141,15 @@ def lms_item(instance, part) -> LmsItem:
     return LmsItem("essay", reference, kind.rule())
 
 
+def chosen(answer_type, index: int) -> Any:
+    """The raw answer a quiz engine's pick of option `index` is graded as: True/False (listed in
+    that order) for a boolean, else the choice's own notation (its letter, or its text where the
+    options are words that letters would shadow)."""
+    from grader.answers.choice import Boolean
+
+    return index == 0 if isinstance(answer_type, Boolean) else answer_type.canonical(index)
+
+
 def _mistakes(instance, part, number: tuple[float, float]) -> list[tuple[float, float, str]]:
     """The part's named misconceptions as wrong numbers with their feedback, where each is a
     number apart from the reference's interval and from the earlier ones' (the first named wins,

@@ -24,9 +24,9 @@ def _score(summary, sid: str) -> str:
     return shown(grade.rounded()["total"]) if grade is not None and not grade.pending else ""
 
 
-def _names(info: dict, sid: str) -> tuple[str, str]:
-    """(last, first), split from Canvas's "Last, First" form of the roster name."""
-    last, _, first = canvas_name(info, sid).partition(",")
+def _names(info: dict) -> tuple[str, str]:
+    """(last, first), split from Canvas's "Last, First" form of the roster name; empty without one."""
+    last, _, first = canvas_name(info, "").partition(",")
     return last.strip(), first.strip()
 
 
@@ -36,7 +36,7 @@ def blackboard(summary) -> str:
     maximum = shown(summary.max_score)
     rows = [BLACKBOARD_COLUMNS + [csv_cell(f"{summary.title} [Total Pts: {maximum} Score]")]]
     for sid, info in summary.students.items():
-        last, first = _names(info, sid)
+        last, first = _names(info)
         rows.append([csv_cell(last), csv_cell(first), csv_cell(sid), csv_cell(sid), _score(summary, sid)])
     return _csv(rows)
 

@@ -3,8 +3,8 @@
 `build_autograder` writes the zip: setup.sh, run_autograder, the exam's key, the roster's ids and
 emails, and this package's wheel. In the container, `run_autograder` calls `main()`, which grades
 the answers file in ROOT/submission/ for the student ROOT/submission_metadata.json names, through
-the same path as `grader check --key`, and writes ROOT/results/results.json in Gradescope's
-format. A submission that cannot be graded gets a 0 with the reason, never a crash."""
+the same path as `exam grade` (the key's points, rounded alike), and writes
+ROOT/results/results.json in Gradescope's format. A submission that cannot be graded gets a 0 with the reason, never a crash."""
 from __future__ import annotations
 
 import json
@@ -39,44 +39,50 @@ def _feedback_md(text: str) -> str:
     return md_text(text)
 
 
-def part_output(part: dict, answer: Any = None) -> str:
-    """One part's verdict, the student's answer and what it was read as, and the feedback, as
-    Markdown (the answer as a code span on one line, whatever it holds)."""
-    verdict = part["verdict"]
-    lines = [f"Pending: {verdict}, graded by a person." if verdict == "manual" else f"**{verdict}**"]
-    if answer is not None:
-        shown = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-        lines.append(f"Your answer: {md_code(shown, 200)}")
-    if part.get("read_as"):
-        lines.append(f"Read as {md_code(str(part['read_as'].get('text', '')), 200)}.")
-    if part.get("feedback"):
-        lines.append(_feedback_md(part["feedback"]))
+def part_output(part, raw: dict) -> str:
+    """One part's verdict, the student's answer and what it was read as, the feedback and what
+    changed the engine's verdict, as Markdown (the answer as a code span on one line). `part` is
+    the exam's PartGrade, `raw` the part's graded record (answer, read_as, feedback)."""
+    lines = ["Pending: a person grades this part." if part.pending else f"**{part.verdict}**"]
+    if raw.get("answer") is not None:
+        lines.append(f"Your answer: {md_code(raw['answer'], 200)}")
+    if raw.get("read_as"):
+        lines.append(f"Read as {md_code(str(raw['read_as'].get('text', '')), 200)}.")
+    if raw.get("feedback"):
+        lines.append(_feedback_md(raw["feedback"]))
+    lines += [md_text(why) for why in part.why]
     return "\n\n".join(lines)
 
 
-def results_json(result: dict, title: str, visibility: str = "visible", note: str = "",
-                 answers: list[dict] | None = None) -> dict:
-    """Gradescope's results.json from a `check` result of an exam submission (and the student's
-    answers, one dict a problem): the total, and one test a part (name with the part id, Markdown
-    output, tags = misconceptions, `pending` for a part left to a person, which is not failed)."""
+def results_json(title: str, columns: list, grade, problems: list[dict], visibility: str = "visible",
+                 note: str = "") -> dict:
+    """Gradescope's results.json for one graded student, written alike by `exam grade` and the
+    autograder: `grade` is the StudentGrade (the exam's point policy: rounded points that add
+    up, overrides, people's scores), `problems` the graded records of its problems. One test a
+    part (name with the part id, Markdown output, tags = misconceptions); a manual part no
+    person has scored is not failed: its output starts with "Pending" and its tags hold `pending`."""
+    from grader.exam.points import shown, value
     from grader.render import part_label
 
+    rounded = grade.rounded()
     tests = []
-    for i, problem in enumerate(result["problems"], 1):
-        given = answers[i - 1] if answers else {}
-        for j, part in enumerate(problem["parts"]):
-            test = {"name": f"Problem {i} ({problem['problem']}) ({part_label(j)}) {part['id']}",
-                    "number": f"{i}.{j + 1}", "score": part["score"], "max_score": part["max_score"],
-                    "output": part_output(part, given.get(part["id"])), "output_format": "md", "visibility": visibility,
-                    "tags": [part["misconception"]] if part.get("misconception") else []}
-            if part["verdict"] == "manual":
+    for col, problem, record, scores in zip(columns, grade.problems, problems, rounded["parts"]):
+        for j, (part, raw, score) in enumerate(zip(problem.parts, record["parts"], scores)):
+            test = {"name": f"Problem {col.index + 1} ({col.problem}) ({part_label(j)}) {part.id}",
+                    "number": f"{col.index + 1}.{j + 1}", "score": value(score), "max_score": value(part.max),
+                    "output": part_output(part, raw), "output_format": "md", "visibility": visibility,
+                    "tags": [part.misconception] if part.misconception else []}
+            if part.pending:
                 test["tags"].append("pending")
             else:
-                test["status"] = "passed" if part["verdict"] == "correct" else "failed"
+                test["status"] = "passed" if part.verdict == "correct" else "failed"
             tests.append(test)
-    summary = f"{md_text(title)}: {result['score']} / {result['max_score']}"
-    return {"score": result["score"], "output": summary + (f"\n\n{note}" if note else ""), "output_format": "md",
-            "test_output_format": "md", "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
+    summary = f"{md_text(title)}: {shown(rounded['total'])} / {shown(grade.max)}"
+    if grade.pending:
+        summary += f" ({grade.pending} part(s) pending)"
+    return {"score": value(rounded["total"]), "output": summary + (f"\n\n{note}" if note else ""),
+            "output_format": "md", "test_output_format": "md", "visibility": visibility,
+            "stdout_visibility": "hidden", "tests": tests}
 
 
 # -- in the container -----------------------------------------------------------------------------
@@ -156,10 +162,14 @@ def student_of(metadata: Any, roster: dict[str, str]) -> str:
 
 
 def grade(root: Path) -> dict:
-    """results.json for the submission under the autograder root `root`."""
-    from grader.checking import check, key_entries, match_answers
+    """results.json for the submission under the autograder root `root`: graded as `exam grade`
+    grades it (the key's variant and points, the same parts for every student, rounded points)."""
+    from grader.checking import match_answers
     from grader.errors import AnswerFileError, GraderError
-    from grader.submission import Submission, loads, parse_submission
+    from grader.exam.grade import assemble, columns_of, grade_problem
+    from grader.exam.overrides import Overrides
+    from grader.exam.points import exact
+    from grader.submission import loads, parse_submission
 
     source = root / "source"
     config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
@@ -177,14 +187,22 @@ def grade(root: Path) -> dict:
         data = load_answers(_read_bounded(path, "answers file"), name)
         if isinstance(data, dict) and "problems" not in data:
             data = {"problems": [data]}  # one problem's answers
-        parsed = parse_submission(data, name)
-        sub = Submission(parsed.problems, student=student, exam=key["exam"], single=False)
-        result = check(sub, name, key, KEY)
-        given = [pa.answers for pa in match_answers(key_entries(key, KEY, sub), sub, name)]
+        entries = key["students"][student]
+        matched = match_answers([(e, f"students.{student}[{i}]") for i, e in enumerate(entries)],
+                                parse_submission(data, name), name)
+        problems = [grade_problem(e, m.answers, m.field, name, student, i, [])
+                    for i, (e, m) in enumerate(zip(entries, matched))]
+        mismatch = next((p["mismatch"] for p in problems if "mismatch" in p), None)
+        if mismatch:
+            raise AnswerFileError(f"the key does not match this grader: {mismatch}")
+        points = [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
+                  for e in entries]
+        columns = columns_of(key)
+        graded = assemble({"student": student, "file": name, "problems": problems}, columns, points, Overrides(), {})
     except GraderError as exc:
         return failure(f"Not graded (0 points): {_feedback_md(str(exc))}", visibility)
     note = f"Graded {md_code(name)}." + (f" Not graded: {', '.join(md_code(o, 80) for o in others[:10])}." if others else "")
-    return results_json(result, config.get("title", key["exam"]), visibility, note, given)
+    return results_json(config.get("title", key["exam"]), columns, graded, problems, visibility, note)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader import __version__
-from grader.exports import ExportError, figures, html, render_template, slug
+from grader.exports import ExportError, chosen, figures, html, render_template, slug
 
 UUID_NAMESPACE = uuid.UUID("6f1b2f3e-7a5c-5d8e-9b0a-3c4d5e6f7a8b")  # fixed: a problem's uuid never changes
 DRAWS = 50
@@ -123,7 +123,7 @@ def generate(data: dict, problem_id: str, pinned: Mapping, require: Mapping, par
 
 def _raw(part, submitted: Any) -> Any:
     """A PrairieLearn submitted answer as this package's raw answer."""
-    from grader.answers.choice import Boolean
+    from grader.answers.choice import Boolean, Choice
     from grader.answers.lists import Vector
 
     if isinstance(submitted, dict) and "_value" in submitted:  # a matrix, as pl.to_json writes it
@@ -131,8 +131,10 @@ def _raw(part, submitted: Any) -> Any:
     if isinstance(part.type, Vector) and part.type.ndim == 1 and isinstance(submitted, list) \
             and len(submitted) == 1 and isinstance(submitted[0], list):
         submitted = submitted[0]
-    if isinstance(part.type, Boolean) and submitted in ("a", "b"):
-        return submitted == "a"  # options are listed True, False in a fixed order
+    if isinstance(part.type, (Boolean, Choice)) and isinstance(submitted, str) and len(submitted) == 1:
+        count = len(part.type.options) if isinstance(part.type, Choice) else 2
+        if 0 <= ord(submitted) - ord("a") < count:  # pl-multiple-choice answers by key: a, b, ...
+            return chosen(part.type, ord(submitted) - ord("a"))
     return submitted
 
 
