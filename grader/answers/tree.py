@@ -125,7 +125,7 @@ class TreeBuilder:
     def number(self, num: int, den: int):
         node = number(num, den)
         if not math.isfinite(node[3]):
-            raise BuildError(out_of_range(to_unicode(node)))
+            raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}"))
         self.values[id(node)] = (node, node[3])
         return node
 
