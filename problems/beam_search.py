@@ -107,7 +107,7 @@ class BeamSearch(Problem):
     params = (
         Param("vocab", "list of words", "the vocabulary (M words)", range="M = 2..3 words",
               check=string_list(2, 8)),
-        Param("length", "integer", "length T of the decoded sequence", range="2..4 (4 with M = 2, or with M = 3 now and then)", check=integer(1, 5)),
+        Param("length", "integer", "length T of the decoded sequence", range="2..4 (4 with M = 2, or with M = 3 now and then)", check=integer(2, 4)),
         Param("beam_width", "integer", "beam width k", range="2", check=integer(1, 64)),
         Param("tree", "object", "prefix (tokens joined by one space; \"\" is the root) -> {token: log-probability}, "
               "2 decimals", range="drawn with no ties at any cut", check=json_object),

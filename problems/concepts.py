@@ -841,6 +841,11 @@ def draw_items(rng, pool: list[Statement | Question], count: int) -> list[dict]:
     return out
 
 
+def _permutation(order, n: int) -> bool:
+    """Whether `order` is a list of the whole numbers 0..n-1, each once."""
+    return isinstance(order, list) and all(type(k) is int for k in order) and sorted(order) == list(range(n))
+
+
 def check_items(name: str, value, allowed: list[Statement | Question]) -> list[dict]:
     """Validate a list of item specs ({"id", "negated"} or {"id", "order"}; a bare id is
     accepted as the item in its plain form) and return them normalised."""
@@ -872,7 +877,7 @@ def check_items(name: str, value, allowed: list[Statement | Question]) -> list[d
             clean = {"id": item.id, "negated": negated}
             if item.reasons:
                 order = spec.get("reasons", list(range(len(item.reasons) + 1)))
-                if not isinstance(order, list) or sorted(order) != list(range(len(item.reasons) + 1)):
+                if not _permutation(order, len(item.reasons) + 1):
                     raise InvalidParams(name, f"item {item.id!r}: \"reasons\" must be a permutation of "
                                               f"0..{len(item.reasons)}")
                 clean["reasons"] = order
@@ -881,7 +886,7 @@ def check_items(name: str, value, allowed: list[Statement | Question]) -> list[d
             out.append(clean)
         else:
             order = spec.get("order", list(range(len(item.options))))
-            if not isinstance(order, list) or sorted(order) != list(range(len(item.options))):
+            if not _permutation(order, len(item.options)):
                 raise InvalidParams(name, f"item {item.id!r}: \"order\" must be a permutation of 0..{len(item.options) - 1}")
             out.append({"id": item.id, "order": order})
     return out

@@ -7,7 +7,7 @@ from grader.answers.choice import Choice
 from grader.answers.lists import Vector
 from grader.answers.numbers import Number
 from grader.figures import GridFigure
-from grader.params import Param, integer
+from grader.params import Param, _shown, integer
 from grader.problem import Part, Problem, Variety
 from grader.problems.conv_message_passing import LABELS, _pixel
 from grader.problems.gnn_message_passing import distinct
@@ -66,23 +66,26 @@ class ImageAsGraph(Problem):
         if "other" not in p:
             around = [[r + dr, c + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)
                       if (dr, dc) != (0, 0) and 0 <= r + dr < h and 0 <= c + dc < w]
-            if around:
-                out["other"] = around[int(rng.integers(len(around)))]
+            if not around:  # p outside the image, or a 1×1 image: say which
+                self._check_pixels(h, w, {"pixel": [r, c]})
+            out["other"] = around[int(rng.integers(len(around)))]
         if "c_in" not in p:
             out["c_in"] = int(rng.choice([1, 3, 8, 16, 32]))
         if "c_out" not in p:
             out["c_out"] = int(rng.choice([4, 8, 16, 32, 64]))
         return out
 
-    def validate(self, p):
-        h, w = p["height"], p["width"]
+    def _check_pixels(self, h, w, pixels: dict):
+        """Refuse a 1×1 image and any of these pixels outside the image."""
         if h * w < 2:
             raise self.invalid("width", "a 1×1 image has no neighbouring pixels: use at least two pixels")
-        for name in ("pixel", "other"):
-            r, c = p[name]
+        for name, (r, c) in pixels.items():
             if not (0 <= r < h and 0 <= c < w):
-                raise self.invalid(name, f"[{r}, {c}] is outside the {h}×{w} image (rows 0..{h - 1}, "
-                                         f"columns 0..{w - 1})")
+                raise self.invalid(name, f"{_shown([r, c])} is outside the "
+                                         f"{h}×{w} image (rows 0..{h - 1}, columns 0..{w - 1})")
+
+    def validate(self, p):
+        self._check_pixels(p["height"], p["width"], {"pixel": p["pixel"], "other": p["other"]})
         (r, c), (r2, c2) = p["pixel"], p["other"]
         if max(abs(r - r2), abs(c - c2)) != 1:
             raise self.invalid("other", f"[{r2}, {c2}] is not one of the 8 neighbours of pixel [{r}, {c}]")

@@ -161,7 +161,8 @@ def test_new_require(invoke):
 
 
 def test_new_require_that_cannot_be_met(invoke, write_json):
-    case = {"vocab": ["a", "b"], "length": 1, "beam_width": 1, "tree": {"": {"a": -0.1, "b": -2.35}}}
+    tree = {"": {"a": -0.1, "b": -2.35}, "a": {"a": -0.1, "b": -2.35}, "b": {"a": -0.2, "b": -1.71}}
+    case = {"vocab": ["a", "b"], "length": 2, "beam_width": 1, "tree": tree}  # greedy finds the optimum
     path = write_json("tree.json", case)
     one_line_error(invoke("new", "beam-search", "--params", path, "--require", "is_optimal=false"),
                    "is_optimal")

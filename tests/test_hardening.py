@@ -22,6 +22,20 @@ def test_out_of_range_numbers_are_invalid_with_the_reason(raw):
     assert out.verdict == "invalid" and "out of range" in out.feedback
 
 
+@pytest.mark.parametrize("raw, what", [("exp(exp(9^99))", "exp(9⁹⁹)"), ("x*exp(9^999)", "9⁹⁹⁹"),
+                                       ("1e400*x", "a number of about 1e400"), ("2^1000*2^100 + x", "2^1000·2¹⁰⁰")])
+def test_an_expression_out_of_range_is_invalid_naming_it_at_its_caret(raw, what):
+    out = sandboxed_grade(make("expression", variables=("x",)), raw, "x")
+    message, echo, caret = out.feedback.splitlines()
+    assert out.verdict == "invalid" and message.startswith(f"{what} is out of range") and echo == raw
+    assert caret.strip() == "^"
+
+
+def test_a_pole_is_infinite_not_out_of_range():
+    out = sandboxed_grade(Number(), "log(0)", "1")
+    assert out.verdict == "invalid" and "infinite" in out.feedback and "out of range" not in out.feedback
+
+
 @pytest.mark.parametrize("raw", ["1e9999", "9^999*9^999*9^999", "exp(exp(9^99))"])
 def test_compare_says_out_of_range(invoke, raw):
     result = invoke("compare", "number", "1", raw, "--json")

@@ -21,3 +21,8 @@ DEFAULT_LIMITS = Limits()
 
 class BuildError(Exception):
     """Raised by a builder; the parser turns it into an AnswerParseError at the current token."""
+
+
+def out_of_range(what: str) -> str:
+    """The one wording for a value beyond a double's range, naming what is out of range."""
+    return f"{what} is out of range (larger than 1.8e308 in size)"

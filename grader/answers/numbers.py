@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader.answers.base import AnswerType, Outcome, check_size
+from grader.answers.limits import out_of_range
 from grader.errors import AnswerParseError
 
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?(/\d+)?")
@@ -17,7 +18,7 @@ _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+")  # 209,658: an integer in t
 _MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
 MAX_DIGITS = 400
 MAX_MAGNITUDE = Fraction(sys.float_info.max)
-OUT_OF_RANGE = "the number is out of range (larger than 1.8e308 in size)"
+OUT_OF_RANGE = out_of_range("the number")
 
 
 def in_range(value):
@@ -78,35 +79,12 @@ def parse_number_text(text: str):
         except ZeroDivisionError:
             raise AnswerParseError("division by zero", text, s.index("/")) from None
         return in_range(value)
-    try:
-        return in_range(to_exact(_closed_form(s)))
+    from grader.answers.parser import parse_number
+
+    try:  # the parser refuses whatever overflows a double on the way, with its position
+        return in_range(to_exact(parse_number(s)))
     except OverflowError:
         raise AnswerParseError(OUT_OF_RANGE) from None
-
-
-def _closed_form(s: str):
-    """A closed form read exactly by the parser, once a double-precision evaluation has shown
-    that neither it nor any number, power or function inside it overflows a double: `exp(exp(9^99))`
-    and `exp(-exp(9^99))` are out of range at once, where an exact evaluation runs for minutes."""
-    import numpy as np
-    import sympy
-
-    from grader.answers.expressions import evaluate
-    from grader.answers.parser import parse, parse_number
-    from grader.errors import GraderError
-
-    expr = parse(s)
-    for sub in (expr, *expr.atoms(sympy.Rational, sympy.Pow, sympy.Function)):
-        try:
-            with np.errstate(all="ignore"):
-                size = abs(complex(evaluate(sub, {}, {})))
-        except OverflowError:
-            raise AnswerParseError(OUT_OF_RANGE) from None
-        except (GraderError, TypeError, ValueError):  # not evaluable in floating point: the exact path decides
-            continue
-        if size == math.inf:
-            raise AnswerParseError(OUT_OF_RANGE)
-    return parse_number(s)
 
 
 def format_exact(x) -> str:

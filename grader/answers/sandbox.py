@@ -4,7 +4,10 @@ The worker is forked once per process and reused for every answer; answers trave
 (one request, one reply per answer as soon as it is graded), so a class's answers cost one
 round trip, not one each, while every answer keeps its own time budget: an answer that runs
 past it (even inside C code) gets the worker killed, and the rest of the batch goes to a fresh
-one. Before a batch's clock starts the worker imports what its answer types need (SymPy for
+one. A budget counts the worker's CPU time (read from /proc while waiting, from the moment the
+worker starts the answer), so it means the same on an idle and on a loaded machine; a wall-clock
+cap of WALL_FACTOR budgets backs it up, and where /proc is missing the budget is wall-clock.
+Before a batch's clock starts the worker imports what its answer types need (SymPy for
 big-O), so a first answer is not charged for loading libraries. The worker caps its own
 address space, so an answer that would exhaust memory fails there with MemoryError instead of
 taking the machine down. Plain `os.fork` is used (not `multiprocessing`), so this also works
@@ -29,6 +32,9 @@ from grader.errors import AnswerParseError, GraderError
 DEFAULT_SECONDS = 2.0
 DEFAULT_MEMORY = 1 << 30
 READY_SECONDS = 120.0  # for the worker to import what a batch needs (never the answers' time)
+WALL_FACTOR = 10  # wall-clock backstop, in budgets: a worker that sleeps or waits still ends
+POLL_SECONDS = 0.05
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _HEADER = struct.Struct("!Q")
 
 
@@ -48,6 +54,33 @@ def _read_exact(fd: int, n: int) -> bytes:
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of process `pid`, or None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _Budget:
+    """One answer's time budget: the worker's CPU seconds since `cpu_start` (its own clock, sent
+    with the previous reply), capped at WALL_FACTOR budgets of wall clock; wall clock alone
+    where /proc is missing."""
+
+    def __init__(self, pid: int, seconds: float, cpu_start: float):
+        self.pid, self.seconds, self.cpu_start = pid, seconds, cpu_start
+        self.wall_start = time.monotonic()
+
+    def left(self) -> float:
+        """Seconds of budget left (at most, so the wait before the next look is never too long)."""
+        wall = time.monotonic() - self.wall_start
+        cpu = _cpu_seconds(self.pid)
+        spent = wall if cpu is None else max(cpu - self.cpu_start, 0.0)
+        return min(self.seconds - spent, WALL_FACTOR * self.seconds - wall)
 
 
 class _Reader:
@@ -84,6 +117,19 @@ class _Reader:
             if not chunk:
                 raise EOFError
             self.buffer += chunk
+
+    def within(self, budget: _Budget):
+        """The next message, or TIMEOUT once `budget` is spent, looking at it every POLL_SECONDS."""
+        while True:
+            message = self._take()  # a reply already here costs no look at the clock
+            if message is not None:
+                return message
+            left = budget.left()
+            if left <= 0:
+                return self.TIMEOUT
+            message = self.next(min(left, POLL_SECONDS))
+            if message is not self.TIMEOUT:
+                return message
 
 
 def _address_space() -> int:
@@ -125,7 +171,8 @@ def _grade_one(atype, raw, ref) -> tuple:
 
 def _serve(requests: int, replies: int, memory: int) -> None:
     """The worker loop: read a batch of (answer type, raw, reference), import what the types
-    need, say it is ready, then reply with an outcome or an error per answer."""
+    need, say it is ready, then reply with an outcome or an error per answer. Each message
+    ends with the worker's CPU time when it was sent, where the next answer's budget starts."""
     _die_with_parent()
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -137,9 +184,9 @@ def _serve(requests: int, replies: int, memory: int) -> None:
         batch = pickle.loads(request)
         for module in sorted({m for atype, _, _ in batch for m in getattr(atype, "needs", ())}):
             importlib.import_module(module)
-        _write(replies, ("ready", None))
+        _write(replies, ("ready", None, time.process_time()))
         for atype, raw, ref in batch:
-            _write(replies, _grade_one(atype, raw, ref))
+            _write(replies, (*_grade_one(atype, raw, ref), time.process_time()))
 
 
 class _Worker:
@@ -199,7 +246,7 @@ def _retire() -> None:
 
 
 def _unpack(reply: tuple):
-    kind, value = reply
+    kind, value, _ = reply
     if kind == "parse":
         return AnswerParseError(*value)
     if kind == "error":
@@ -215,7 +262,7 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
     each within `seconds` and `memory` bytes, in one round trip to the worker.
 
     Returns, in order, an Outcome per item, or the AnswerParseError / GraderError that a
-    reference raised. Past the time budget, or when the worker dies, an item is `manual` with
+    reference raised. Past the time budget (see `_Budget`), or when the worker dies, an item is `manual` with
     a message, and the items after it go to a fresh worker.
     """
     results: list = []
@@ -235,7 +282,7 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
                 continue
             for _ in pending:
                 try:
-                    message = worker.replies.next(seconds)
+                    message = worker.replies.within(_Budget(worker.pid, seconds, message[-1]))
                     if message is _Reader.TIMEOUT:
                         _retire()
                         results.append(Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "

@@ -11,7 +11,7 @@ import math
 from fractions import Fraction
 from functools import lru_cache
 
-from grader.answers.limits import BuildError, Limits
+from grader.answers.limits import BuildError, Limits, out_of_range
 
 GREEK = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
@@ -58,16 +58,30 @@ _ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, 
                "neg": lambda a: -a}
 
 
-def _float_value(node: tuple, values: list) -> float:
-    """The double value of a power, quotient or function of constants with these values."""
+def _float_value(node: tuple, values: list, divide: str = "ignore") -> float:
+    """The double value of a power, quotient or function of constants with these values;
+    `divide="raise"` raises FloatingPointError at a pole (`log(0)`, `cot(0)`)."""
     import numpy as np
 
     from grader.answers.expressions import evaluate
 
     shallow = tuple(("n", 0, 1, np.float64(x)) for x in values)
     probe = ("f", node[1], shallow) if node[0] == "f" else (node[0], *shallow)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore", divide=divide):
         return float(evaluate(probe, {}, {}))
+
+
+def _pole(node: tuple, values: list) -> bool:
+    """Whether an infinite value of finite arguments is a pole rather than an overflow."""
+    if node[0] == "/":
+        return values[1] == 0
+    if node[0] in _ARITHMETIC:
+        return False
+    try:
+        _float_value(node, values, divide="raise")
+    except FloatingPointError:
+        return True
+    return False
 
 
 def _digits(q: Fraction) -> float:
@@ -96,18 +110,22 @@ class TreeBuilder:
         op = node[0]
         if op in _ARITHMETIC:
             value = _ARITHMETIC[op](*v)
+        elif op == "/":
+            value = v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan
         else:
-            value = (v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan) \
-                if op == "/" else _float_value(node, v)
-            if not math.isfinite(value) and all(math.isfinite(x) for x in v):
-                shown = to_unicode(node)
-                raise BuildError(f"the answer is not real-valued: {shown} has no real value" if math.isnan(value)
-                                 else f"{shown} is infinite or too large to compute with")
+            value = _float_value(node, v)
+        if not math.isfinite(value) and all(math.isfinite(x) for x in v):
+            shown = to_unicode(node)
+            if math.isnan(value):
+                raise BuildError(f"the answer is not real-valued: {shown} has no real value")
+            raise BuildError(f"{shown} is infinite" if _pole(node, v) else out_of_range(shown))
         values[id(node)] = (node, value)
         return node
 
     def number(self, num: int, den: int):
         node = number(num, den)
+        if not math.isfinite(node[3]):
+            raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}"))
         self.values[id(node)] = (node, node[3])
         return node
 
