@@ -349,6 +349,8 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     elif op == "^":
         base, exp = node[1], node[2]
         b = _text(base, 6, st)
+        if uni and base[0] == "f" and base[1] == "sqrt":  # √x² would read as √(x²)
+            b = f"({b})"
         c = constant(exp)
         if uni and c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
             text = b + str(int(c)).translate(_SUPERSCRIPT)
