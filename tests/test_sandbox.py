@@ -130,3 +130,49 @@ def test_without_proc_the_budget_is_wall_clock(monkeypatch):
     monkeypatch.setattr(sandbox, "_cpu_seconds", lambda pid: None)
     assert guarded_grade(Hostile(), "sleep 0.8", None, seconds=0.2).verdict == "manual"
     assert guarded_grade(Hostile(), "ok", None).verdict == "correct"
+
+
+def test_a_worker_forked_from_a_thread_outlives_the_thread_and_dies_with_its_process():
+    """PR_SET_PDEATHSIG follows the forking thread: a worker started from a short-lived thread
+    must keep serving after that thread ends, and still end when its process does."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from grader.answers import sandbox
+    from grader.answers.numbers import Number
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a process whose sandbox worker is forked from a thread that then ends
+        try:
+            os.close(r)
+            t = threading.Thread(target=lambda: sandbox.guarded_grade(Number(), "sqrt(4)", 2))
+            t.start()
+            t.join()
+            time.sleep(0.5)
+            outcome = sandbox.guarded_grade(Number(), "sqrt(9)", 3)
+            os.write(w, f"{outcome.verdict} {sandbox._worker.pid}\n".encode())
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    os.close(w)
+    line = os.read(r, 100).decode().split()
+    assert line[0] == "correct"
+    worker = int(line[1])
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    for _ in range(50):
+        if not alive(worker):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the sandbox worker outlived its process")

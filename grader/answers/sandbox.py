@@ -140,7 +140,21 @@ def _address_space() -> int:
         return 0
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(signal_too: bool = True) -> None:
+    """End this (forked) process when its parent process ends: a watching thread checks every
+    0.2 s, and with `signal_too` PR_SET_PDEATHSIG ends it at once. The signal follows the
+    parent's *thread* that forked, not its process, so a child forked from a short-lived thread
+    must not ask for it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    if not signal_too:
+        return
     try:
         import ctypes
 
@@ -169,11 +183,11 @@ def _grade_one(atype, raw, ref) -> tuple:
     return ("ok", (o.score, o.verdict, o.feedback, o.read_as))
 
 
-def _serve(requests: int, replies: int, memory: int) -> None:
+def _serve(requests: int, replies: int, memory: int, from_main_thread: bool) -> None:
     """The worker loop: read a batch of (answer type, raw, reference), import what the types
     need, say it is ready, then reply with an outcome or an error per answer. Each message
     ends with the worker's CPU time when it was sent, where the next answer's budget starts."""
-    _die_with_parent()
+    _die_with_parent(signal_too=from_main_thread)
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
@@ -193,13 +207,14 @@ class _Worker:
     def __init__(self, memory: int):
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        from_main_thread = threading.current_thread() is threading.main_thread()
         pid = os.fork()
         if pid == 0:  # child
             code = 0
             try:
                 os.close(req_w)
                 os.close(rep_r)
-                _serve(req_r, rep_w, memory)
+                _serve(req_r, rep_w, memory, from_main_thread)
             except BaseException:
                 code = 1
             finally:

@@ -35,8 +35,8 @@ SECURITY_HEADERS = {
 }
 
 
-# Grading and previews run on one thread that lives as long as the process: the sandbox's worker
-# process (one per process, one answer at a time) is killed when the thread that forked it ends.
+# Grading and previews run on one thread that lives as long as the process: the sandbox has one
+# worker process per process, serving one answer at a time.
 _GRADING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-grading")
 
 
