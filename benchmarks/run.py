@@ -1,4 +1,4 @@
-"""Every benchmark in one run: start-up, expression grading, exams (SPEC §10)."""
+"""Every benchmark in one run: start-up, expression grading, exams, practice, hostile classes (SPEC §10)."""
 from __future__ import annotations
 
 import runpy
@@ -6,7 +6,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("bench_startup.py", "bench_expressions.py", "bench_exam.py", "bench_practice.py"):
+for script in ("bench_startup.py", "bench_expressions.py", "bench_exam.py", "bench_practice.py", "bench_hostile.py"):
     path = HERE / script
     print(f"\n== {script} ==", flush=True)
     runpy.run_path(str(path), run_name="__main__")

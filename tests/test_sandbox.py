@@ -176,3 +176,15 @@ def test_a_worker_forked_from_a_thread_outlives_the_thread_and_dies_with_its_pro
         time.sleep(0.1)
     else:
         raise AssertionError("the sandbox worker outlived its process")
+
+
+def test_a_closed_form_number_loads_its_libraries_before_the_clock_starts():
+    """In a process that has not imported SymPy, a fresh worker's first closed-form number is not
+    charged for importing it (the run's verdicts must not depend on how loaded the machine is)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from grader.answers.numbers import Number; from grader.answers.sandbox import guarded_grade;"
+            "assert 'sympy' not in sys.modules; print(guarded_grade(Number(), '2^10', 1024, seconds=0.5).verdict)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "correct", done.stdout + done.stderr

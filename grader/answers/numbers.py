@@ -7,7 +7,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from grader.answers.base import AnswerType, Outcome, check_size
 from grader.answers.limits import out_of_range
@@ -123,6 +123,9 @@ class Number(AnswerType):
     """A real number. Default rule: 3 significant figures; `rtol`/`atol` or `exact` instead."""
 
     name = "number"
+    # a closed form is read with SymPy and checked with NumPy: imported before the clock starts,
+    # else a fresh worker's first such answer could run out of time on a loaded machine
+    needs: ClassVar[tuple[str, ...]] = ("grader.answers.expressions", "sympy")
     sigfigs: int | None = 3
     rtol: float | None = None
     atol: float | None = None
