@@ -88,6 +88,9 @@ def write_submissions(folder: Path, key: dict) -> dict[str, str]:
                      "problems": [{"problem": "batchnorm-forward", "answers": {"nope": 1, "mean": 0}}]})
     os.symlink("/dev/zero", folder / "zero.json")
     broken["zero.json"] = "symbolic link"
+    (folder.parent / "elsewhere").mkdir(exist_ok=True)
+    os.symlink(folder.parent / "elsewhere", folder / "linked-folder")  # listed as skipped, not followed
+    broken["linked-folder"] = "symbolic link"
     (folder / ".DS_Store").write_bytes(b"\x00junk")  # hidden files are not submissions
     return broken
 

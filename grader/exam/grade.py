@@ -272,11 +272,14 @@ def _crashed(task: tuple, exc: BaseException) -> dict:
 
 def submission_files(folder: Path) -> list[tuple[str, Path]]:
     """Every file under `folder` (hidden ones aside), as (name relative to the folder, path),
-    sorted by name."""
+    sorted by name. A linked folder is listed as an entry (and skipped as a link when read),
+    never followed and never silently left out."""
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
+        linked = [d for d in dirs if (Path(root) / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in linked]
+        for name in files + linked:
             if not name.startswith("."):
                 path = Path(root) / name
                 found.append((path.relative_to(folder).as_posix(), path))
