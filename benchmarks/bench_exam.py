@@ -52,6 +52,19 @@ def write_inputs(folder: Path, problems: list[str], students: int) -> tuple[Path
     return exam, roster
 
 
+def answers_of(entry: dict, kind: int, rng: random.Random) -> dict:
+    """A student's answers to one key entry: right, half done, wrong numbers or blank (by `kind`)."""
+    answers = {}
+    for i, part in enumerate(entry["parts"]):
+        if kind == 0 or (kind == 1 and i % 2 == 0):
+            answers[part["id"]] = part["answer"]
+        elif kind == 2:
+            answers[part["id"]] = rng.randint(-50, 50) if part["type"] == "number" else part["answer"]
+        else:
+            answers[part["id"]] = None
+    return answers
+
+
 def write_submissions(exam_dir: Path, folder: Path) -> int:
     """One submission a student: a quarter perfect, a quarter half done, a quarter with wrong
     numbers where the answer is a number, a quarter blank."""
@@ -59,18 +72,7 @@ def write_submissions(exam_dir: Path, folder: Path) -> int:
     rng = random.Random(0)
     folder.mkdir()
     for n, (sid, entries) in enumerate(key["students"].items()):
-        problems = []
-        for entry in entries:
-            answers = {}
-            for i, part in enumerate(entry["parts"]):
-                kind = n % 4
-                if kind == 0 or (kind == 1 and i % 2 == 0):
-                    answers[part["id"]] = part["answer"]
-                elif kind == 2:
-                    answers[part["id"]] = rng.randint(-50, 50) if part["type"] == "number" else part["answer"]
-                else:
-                    answers[part["id"]] = None
-            problems.append({"problem": entry["problem"], "answers": answers})
+        problems = [{"problem": entry["problem"], "answers": answers_of(entry, n % 4, rng)} for entry in entries]
         (folder / f"upload-{n:05d}.json").write_text(json.dumps({"student": sid, "exam": key["exam"], "problems": problems}))
     return len(key["students"])
 

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exam import usable_problems, write_inputs  # noqa: E402
+from bench_exam import answers_of, usable_problems, write_inputs  # noqa: E402
 
 TARGET_SECONDS = 30.0
 ESC = "\x1b]0;TITLE\x07\x1b[2J"
@@ -43,19 +43,6 @@ ANSWER_ATTACKS = [
 ]
 PARAM_ATTACKS = {"batch": [1e308, -1e308, 1e308], "gamma": 1e308, "A": [[1e308, 0], [0, 1e308]],
                  "features": {}, "vocab": ["x"], "length": 1}
-
-
-def answers_of(entry: dict, kind: int, rng: random.Random) -> dict:
-    """An honest student's answers: right, half done, wrong numbers or blank (by `kind`)."""
-    answers = {}
-    for i, part in enumerate(entry["parts"]):
-        if kind == 0 or (kind == 1 and i % 2 == 0):
-            answers[part["id"]] = part["answer"]
-        elif kind == 2:
-            answers[part["id"]] = rng.randint(-50, 50) if part["type"] == "number" else part["answer"]
-        else:
-            answers[part["id"]] = None
-    return answers
 
 
 def hostile_answers(entries: list[dict], offset: int) -> list[dict]:
