@@ -20,6 +20,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,7 @@ ANSWER_ATTACKS = [
     "=cmd|' /C calc'!A0", "| a | b |\n|---|---|", "`", r"\input{/etc/passwd}", list(range(10_000)),
     [[[[[[[[[[1]]]]]]]]]], "9" * 5000, "__import__('os').system('id')", {"a": 1}, True,
 ]
+VERDICT = re.compile(r"\b(correct|partial|incorrect|invalid|unanswered|manual)\b")
 PARAM_ATTACKS = {"batch": [1e308, -1e308, 1e308], "gamma": 1e308, "A": [[1e308, 0], [0, 1e308]],
                  "features": {}, "vocab": ["x"], "length": 1}
 
@@ -147,11 +149,14 @@ def group_survivors(pgid: int) -> list[int]:
     return alive
 
 
-def kill_runs(exam_dir: Path, subs: Path, out: Path, jobs: int, kills: int, full: float, rng: random.Random) -> list[dict]:
-    """Kill `exam grade` with SIGKILL at `kills` random moments of a run on `out` (within the
-    first three quarters of an uninterrupted run's time `full`)."""
-    moments = []
-    for _ in range(kills):
+def kill_runs(exam_dir: Path, subs: Path, root: Path, jobs: int, kills: int, full: float,
+              rng: random.Random) -> list[dict]:
+    """`kills` trials, each on a RESULTS folder of its own: `exam grade` killed with SIGKILL at a
+    random moment (within the first three quarters of an uninterrupted run's time `full`), then
+    run again to the end on the same folder."""
+    trials = []
+    for k in range(kills):
+        out = root / f"resumed-{k}"
         at = rng.uniform(0.05, 0.75) * full
         proc = subprocess.Popen([sys.executable, "-m", "grader", "exam", "grade", str(exam_dir), str(subs), "--out",
                                  str(out), "--jobs", str(jobs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -166,9 +171,11 @@ def kill_runs(exam_dir: Path, subs: Path, out: Path, jobs: int, kills: int, full
         if survivors:
             os.killpg(proc.pid, signal.SIGKILL)  # the group of the run started above, and nothing else
         cache = out / ".cache"
-        moments.append({"at": at, "finished": finished, "status": proc.returncode, "survivors": len(survivors),
-                        "cached": sum(1 for _ in cache.iterdir()) if cache.is_dir() else 0})
-    return moments
+        cached = sum(1 for _ in cache.iterdir()) if cache.is_dir() else 0
+        resume_time, resumed = grade(exam_dir, subs, out, jobs)
+        trials.append({"at": at, "finished": finished, "status": proc.returncode, "survivors": len(survivors),
+                       "cached": cached, "out": out, "resume_time": resume_time, "resume_status": resumed.returncode})
+    return trials
 
 
 def compare_trees(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
@@ -223,8 +230,9 @@ def main(argv=None) -> None:
         summary = json.loads(summary_text)
         report = (hout / "report.html").read_text(encoding="utf-8") if (hout / "report.html").is_file() else ""
         printed = " ".join(dirty.stdout.decode("utf-8", "replace").split())
-        skipped = {s.get("file") for s in summary.get("skipped", [])}
-        for where, text in (("summary.json", skipped), ("report.html", report), ("terminal output", printed)):
+        # skipped files by name; of two uploads of one student, the one not taken names the other
+        listed = json.dumps(summary.get("skipped", []) + summary.get("not_taken", []), ensure_ascii=False)
+        for where, text in (("summary.json", listed), ("report.html", report), ("terminal output", printed)):
             unnamed = [f for f in attack_files if f not in text]
             print(f"{'file-level attacks named in ' + where:<46}{len(attack_files) - len(unnamed):>8} / {len(attack_files)}")
             if unnamed:
@@ -239,7 +247,8 @@ def main(argv=None) -> None:
             path = hout / "gradescope" / f"{sid}.json"
             if path.is_file():
                 for test in json.loads(path.read_text(encoding="utf-8")).get("tests", []):
-                    word = str(test.get("output", "")).split(":", 1)[0].strip() or "other"
+                    found = VERDICT.search(str(test.get("output", "")))
+                    word = "pending" if "pending" in test.get("tags", []) else found.group(1) if found else "other"
                     verdicts[word] = verdicts.get(word, 0) + 1
         if verdicts:
             print(f"{'verdicts of the attacked parts':<46}" + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
@@ -254,23 +263,21 @@ def main(argv=None) -> None:
             failures.append("the symlinked folder in SUBMISSIONS is not listed as skipped")
 
         if args.kills:
-            resumed = root / "resumed"
-            moments = kill_runs(root / "exam", root / "hostile", resumed, args.jobs, args.kills, hostile_time, rng)
-            final_time, final = grade(root / "exam", root / "hostile", resumed, args.jobs)
-            print(f"\nkill -9 at {args.kills} random moments, then a full run on the same RESULTS:")
-            for m in moments:
-                state = (f"had already finished (exit status {m['status']})" if m["finished"]
-                         else f"killed; {m['cached']} results kept")
-                print(f"  at {m['at']:5.1f} s: {state}; workers left alive: {m['survivors']}")
-            diffs = compare_trees(tree(hout), tree(resumed))
-            print(f"  final run: {final_time:.1f} s, exit status {final.returncode} (uninterrupted: {hostile_time:.1f} s, "
-                  f"exit status {dirty.returncode}); files differing from the uninterrupted run: {len(diffs)}"
-                  + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
-            if diffs:
-                failures.append(f"the resumed run differs from the uninterrupted one in {len(diffs)} files")
-            if any(m["survivors"] for m in moments):
+            trials = kill_runs(root / "exam", root / "hostile", root, args.jobs, args.kills, hostile_time, rng)
+            print(f"\nkill -9 at {args.kills} random moments (each on a RESULTS of its own), then a rerun to the end:")
+            uninterrupted = tree(hout)
+            for t in trials:
+                state = (f"had already finished (exit status {t['status']})" if t["finished"]
+                         else f"killed; {t['cached']} results kept")
+                diffs = compare_trees(uninterrupted, tree(t["out"]))
+                print(f"  at {t['at']:5.1f} s: {state}; workers left alive: {t['survivors']}; rerun {t['resume_time']:.1f} s "
+                      f"(exit {t['resume_status']}); files differing from the uninterrupted run: {len(diffs)}"
+                      + (f", e.g. {', '.join(diffs[:4])}" if diffs else ""))
+                if diffs:
+                    failures.append(f"a resumed run differs from the uninterrupted one in {len(diffs)} files")
+            if any(t["survivors"] for t in trials):
                 failures.append("workers outlived a killed run")
-            if not any(m["cached"] for m in moments if not m["finished"]):
+            if not any(t["cached"] for t in trials if not t["finished"]):
                 failures.append("no result was kept by a killed run (nothing to resume)")
         shutil.rmtree(root / "outside", ignore_errors=True)
     print("\nPASS" if not failures else "\nFAIL:\n  " + "\n  ".join(failures))
