@@ -34,6 +34,7 @@ DEFAULT_MEMORY = 1 << 30
 READY_SECONDS = 120.0  # for the worker to import what a batch needs (never the answers' time)
 WALL_FACTOR = 10  # wall-clock backstop, in budgets: a worker that sleeps or waits still ends
 POLL_SECONDS = 0.05
+GATHER_SECONDS = 0.005  # replies of a batch gathered per wake-up of the parent
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _HEADER = struct.Struct("!Q")
 
@@ -89,44 +90,57 @@ class _Reader:
     TIMEOUT = object()
 
     def __init__(self, fd: int):
-        self.fd, self.buffer = fd, bytearray()
+        self.fd, self.buffer, self.start = fd, bytearray(), 0  # messages before `start` are read
 
     def _take(self):
-        if len(self.buffer) < _HEADER.size:
+        buffer, start = self.buffer, self.start
+        if len(buffer) - start < _HEADER.size:
             return None
-        (size,) = _HEADER.unpack_from(self.buffer)
-        end = _HEADER.size + size
-        if len(self.buffer) < end:
+        (size,) = _HEADER.unpack_from(buffer, start)
+        end = start + _HEADER.size + size
+        if len(buffer) < end:
             return None
-        data = bytes(self.buffer[_HEADER.size:end])
-        del self.buffer[:end]
-        return pickle.loads(data)
+        with memoryview(buffer) as view:
+            message = pickle.loads(view[start + _HEADER.size:end])
+        if end == len(buffer):
+            buffer.clear()
+            end = 0
+        self.start = end
+        return message
 
     def next(self, seconds: float):
-        """The next message, or TIMEOUT when none is complete within `seconds`; EOFError when
-        the writer is gone."""
+        """The next message, or TIMEOUT when none is complete within `seconds` (the pipe is
+        looked at once even when `seconds` is 0); EOFError when the writer is gone."""
         deadline = time.monotonic() + seconds
         while True:
             message = self._take()
             if message is not None:
                 return message
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            if not select.select([self.fd], [], [], remaining)[0]:
                 return self.TIMEOUT
             chunk = os.read(self.fd, 1 << 16)
             if not chunk:
                 raise EOFError
+            if self.start:
+                del self.buffer[:self.start]
+                self.start = 0
             self.buffer += chunk
 
-    def within(self, budget: _Budget):
-        """The next message, or TIMEOUT once `budget` is spent, looking at it every POLL_SECONDS."""
+    def within(self, budget: _Budget, gather: bool = False):
+        """The next message, or TIMEOUT once `budget` is spent, looking at it every POLL_SECONDS.
+        With `gather` (more replies are due), a wait first lets GATHER_SECONDS of replies pile
+        up, so that they cost one wake-up and one read, not one each."""
         while True:
             message = self._take()  # a reply already here costs no look at the clock
             if message is not None:
                 return message
             left = budget.left()
             if left <= 0:
-                return self.TIMEOUT
+                return self.next(0)  # a reply that arrived as the budget ran out still counts
+            if gather:
+                time.sleep(min(left, GATHER_SECONDS))
+                gather = False
             message = self.next(min(left, POLL_SECONDS))
             if message is not self.TIMEOUT:
                 return message
@@ -295,9 +309,10 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
                 results.append(Outcome.manual("Grading this answer failed (its grader could not "
                                               "start); left for a person to check."))
                 continue
-            for _ in pending:
+            for k in range(len(pending)):
                 try:
-                    message = worker.replies.within(_Budget(worker.pid, seconds, message[-1]))
+                    message = worker.replies.within(_Budget(worker.pid, seconds, message[-1]),
+                                                    gather=k < len(pending) - 1)
                     if message is _Reader.TIMEOUT:
                         _retire()
                         results.append(Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "
