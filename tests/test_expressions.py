@@ -166,3 +166,24 @@ def test_read_as_shows_the_reading():
     assert X.grade(r"\frac{9}{4}\pi", "9*pi/4").read_as == {"text": "9π/4", "latex": r"\frac{9 \pi}{4}"}
     assert MLP.preview("σ'(z_i)")["read_as"]["text"] == "σ′(z_i)"
     assert X.preview("x^")["caret"]
+
+
+KM = Expression(variables=("k", "M", "z"), functions=("sigma",))
+
+
+@pytest.mark.parametrize("answer,verdict", [
+    ("K*M", "correct"), ("KM", "correct"), (r"\frac{K M^{2}}{M}", "correct"), ("K·M²/M", "correct"),
+    ("K + M", "incorrect"), (r"K\cdot M^2", "incorrect"), ("KM·σ(z)", "incorrect"),
+])
+def test_a_letter_read_as_its_declared_other_case_is_said_once_whatever_the_verdict(answer, verdict):
+    out = KM.grade(answer, "k*M")
+    assert out.verdict == verdict
+    assert out.feedback.count("K was read as k") == 1, out.feedback
+    assert out.read_as["text"].startswith("k")
+
+
+def test_no_reading_note_where_nothing_was_folded():
+    assert "read as" not in KM.grade("k*M", "k*M").feedback
+    assert "read as" not in KM.grade("k + M", "k*M").feedback
+    out = KM.grade("K +", "k*M")
+    assert out.verdict == "invalid" and "read as" not in out.feedback

@@ -67,3 +67,17 @@ def test_contract_helpers():
     for wrong in RIDGE.perturb(REF, None):
         assert RIDGE.grade(wrong, REF).verdict == "incorrect"
     assert "A^T" in RIDGE.rule()
+
+
+@pytest.mark.parametrize("answer,verdict,notes", [
+    ("a^T B", "correct", "(a was read as A; B was read as b.)"),
+    (r"\mathbf{a}^\top b", "correct", "(a was read as A.)"),
+    ("aᵀb", "correct", "(a was read as A.)"),
+    ("2 aᵀb", "incorrect", "(a was read as A.)"),
+    ("a b", "incorrect", "(a was read as A.)"),
+])
+def test_a_letter_read_as_its_declared_other_case_is_said_whatever_the_verdict(answer, verdict, notes):
+    m = MatrixExpression(shapes={"A": ("n", "d"), "b": ("n", 1)}, scalars=())
+    out = m.grade(answer, "A^T b")
+    assert out.verdict == verdict and out.feedback.endswith(notes) and out.feedback.count(notes) == 1, out
+    assert "read as" not in m.grade("A^T b", "A^T b").feedback

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from grader.answers.base import AnswerType, Outcome, check_size
 from grader.answers.limits import DEFAULT_LIMITS, Limits
+from grader.answers.parser import reading_notes
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order
@@ -126,7 +127,7 @@ class BigO(AnswerType):
         sub_lead, ref_lead = self.leading(sub.terms), self.leading(ref.terms)
         missing = [t for t in ref_lead if not any(self.dominated(t, s) for s in sub_lead)]
         extra = [s for s in sub_lead if not any(self.dominated(s, t) for t in ref_lead)]
-        read = f" ({'; '.join(sub.notes)}.)" if sub.notes else ""
+        read = reading_notes(sub.notes)
         given = f" (assuming {', '.join(self.assume)})" if self.assume else ""
         if not missing and not extra:
             return Outcome.correct(f"Correct{given}.{read}")

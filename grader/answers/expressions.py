@@ -25,7 +25,7 @@ import numpy as np
 
 from grader.answers import tree as T
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree
+from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree, reading_notes
 from grader.errors import AnswerParseError, GraderError
 
 POINTS = 16  # sample points per round, drawn from continuous ranges
@@ -422,8 +422,20 @@ class Expression(AnswerType):
             raw = repr(raw)
         if not isinstance(raw, str):
             raise AnswerParseError(f"expected an expression as text, not a {type(raw).__name__}")
+        return self.read(raw)[0]
+
+    def read(self, raw: str) -> tuple[tuple, tuple[str, ...]]:
+        """The tree of an answer as text, and how ambiguous names in it were read."""
         check_size(raw, self.limits.max_chars)
         return _parse(raw, self.variables, self.functions, self.limits)
+
+    def grade(self, raw: Any, ref: Any) -> Outcome:
+        """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("K was
+        read as k"), whatever the verdict."""
+        outcome = super().grade(raw, ref)
+        if not isinstance(raw, str) or outcome.verdict == "invalid":
+            return outcome
+        return _noted(outcome, self.read(raw)[1])
 
     def reference(self, ref: Any) -> tuple:
         if isinstance(ref, tuple):
@@ -508,8 +520,16 @@ def _bound(text: str) -> tuple[str, float, float]:
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str, variables: tuple, functions: tuple, limits: Limits) -> tuple:
-    return parse_tree(text, variables=variables, functions=functions, limits=limits)
+def _parse(text: str, variables: tuple, functions: tuple, limits: Limits) -> tuple[tuple, tuple[str, ...]]:
+    notes: list[str] = []
+    return parse_tree(text, variables=variables, functions=functions, limits=limits, notes=notes), tuple(notes)
+
+
+def _noted(outcome: Outcome, notes) -> Outcome:
+    """The outcome with a note on how names were read appended to its feedback."""
+    if not notes:
+        return outcome
+    return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), outcome.read_as)
 
 
 def _profile(node: tuple) -> tuple[set, set, list, str | None]:

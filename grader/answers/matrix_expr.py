@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, BuildError, Limits, parse_with
+from grader.answers.parser import DEFAULT_LIMITS, BuildError, Limits, parse_with, reading_notes
 from grader.errors import AnswerParseError, GraderError
 
 DRAWS = 3
@@ -45,6 +45,7 @@ class MatrixBuilder:
 
     def __init__(self, declared: set[str]):
         self.declared = declared
+        self.notes: list[str] = []  # how ambiguous names were read ("a was read as A")
 
     def number(self, num, den):
         return Node("num", value=Fraction(num, den))
@@ -352,9 +353,24 @@ class MatrixExpression(AnswerType):
     def parse(self, raw: Any) -> Node:
         if not isinstance(raw, str):
             raise AnswerParseError("expected a matrix expression as text")
+        return self.read(raw)[0]
+
+    def read(self, raw: str) -> tuple[Node, tuple[str, ...]]:
+        """The tree of an answer, and how ambiguous names in it were read."""
         check_size(raw, self.limits.max_chars)
         names = {*dict(self.shapes), *self.scalars}
-        return parse_with(raw, MatrixBuilder(names), variables=names, limits=self.limits)
+        builder = MatrixBuilder(names)
+        return parse_with(raw, builder, variables=names, limits=self.limits), tuple(builder.notes)
+
+    def grade(self, raw: Any, ref: Any) -> Outcome:
+        """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("a was
+        read as A"), whatever the verdict."""
+        try:
+            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        outcome = self.compare(sub, self.reference(ref))
+        return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), self.show(sub))
 
     def reference(self, ref: Any) -> Node:
         if isinstance(ref, Node):  # already read (the contract passes parsed references back)

@@ -82,6 +82,7 @@ def _fail(message: str, text: str, position: int) -> AnswerParseError:
 _SCRIPTS = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᵀ", "0123456789-+()T")},
             **{c: ("_", d) for c, d in zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk")}}
 _PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII and spaces only
+_SPECIAL = re.compile(r"[^ -~]+")  # what is not
 _SPACES = str.maketrans("\t\n\r\f\v", "     ")
 
 
@@ -103,35 +104,25 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     out: list[str] = []
     where: list[int] = []
     script = ""  # the kind of script group open, "^" or "_"
-    for i, c in enumerate(text):
-        if c == "\x00":
-            raise _fail("the answer contains a NUL byte", text, i)
-        category = unicodedata.category(c)
-        if category == "Cf":
-            raise _fail(f"the answer contains an invisible formatting character "
-                        f"U+{ord(c):04X} ({unicodedata.name(c, 'unnamed')})", text, i)
-        if c in "\t\n\r\f\v":
-            c = " "
-        elif category == "Cc":
-            raise _fail(f"the answer contains a control character U+{ord(c):04X}", text, i)
-        kind, mark = _SCRIPTS.get(c, ("", ""))
-        if script and kind != script:
-            out.append("}")
-            where.append(i)
-            script = ""
-        if kind:
-            rep = mark if script else f"{kind}{{{mark}"
-            script = kind
-        elif c in _GREEK_LETTERS:
-            name = _GREEK_LETTERS[c]
-            glued = i + 1 < len(text) and (text[i + 1] in "_'′" or text[i + 1].isdigit() or text[i + 1] in _SCRIPTS)
-            rep = (name if out and out[-1].endswith("_") else f" {name}") + ("" if glued else " ")
-        else:
-            rep = _UNICODE.get(c, c)
-        if len(rep) == 1 and ord(rep) > 127:
-            raise _fail(f"unexpected character {c!r}", text, i)
-        out.append(rep)
-        where.extend([i] * len(rep))
+    done = 0  # text[:done] is mapped
+    for m in _SPECIAL.finditer(spaced):
+        start = m.start()
+        if start > done:  # a run of plain characters closes an open script group
+            if script:
+                out.append("}")
+                where.append(done)
+                script = ""
+            out.append(spaced[done:start])
+            where.extend(range(done, start))
+        for i in range(start, m.end()):
+            script = _special(text, i, script, out, where)
+        done = m.end()
+    if script and done < len(text):
+        out.append("}")
+        where.append(done)
+        script = ""
+    out.append(spaced[done:])
+    where.extend(range(done, len(text)))
     if script:
         out.append("}")
         where.append(len(text))
@@ -139,8 +130,45 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     return "".join(out), where
 
 
+def _special(text: str, i: int, script: str, out: list, where: list) -> str:
+    """Map the character text[i] (not printable ASCII) onto `out`; returns the script group open."""
+    c = text[i]
+    if c == "\x00":
+        raise _fail("the answer contains a NUL byte", text, i)
+    category = unicodedata.category(c)
+    if category == "Cf":
+        raise _fail(f"the answer contains an invisible formatting character "
+                    f"U+{ord(c):04X} ({unicodedata.name(c, 'unnamed')})", text, i)
+    if c in "\t\n\r\f\v":
+        c = " "
+    elif category == "Cc":
+        raise _fail(f"the answer contains a control character U+{ord(c):04X}", text, i)
+    kind, mark = _SCRIPTS.get(c, ("", ""))
+    if script and kind != script:
+        out.append("}")
+        where.append(i)
+        script = ""
+    if kind:
+        rep = mark if script else f"{kind}{{{mark}"
+        script = kind
+    elif c in _GREEK_LETTERS:
+        name = _GREEK_LETTERS[c]
+        glued = i + 1 < len(text) and (text[i + 1] in "_'′" or text[i + 1].isdigit() or text[i + 1] in _SCRIPTS)
+        rep = (name if out and out[-1].endswith("_") else f" {name}") + ("" if glued else " ")
+    else:
+        rep = _UNICODE.get(c, c)
+    if len(rep) == 1 and ord(rep) > 127:
+        raise _fail(f"unexpected character {c!r}", text, i)
+    out.append(rep)
+    where.extend([i] * len(rep))
+    return script
+
+
 _OPS = frozenset("+-*/(){},'|")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DIGITS = frozenset("0123456789")
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
+_INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
 _INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
@@ -164,6 +192,8 @@ class _Tokenizer:
     def tokens(self) -> list[Token]:
         s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
         skip, bare = self.skip, self.bare
+        new = tuple.__new__  # a Token without the Python-level constructor of a NamedTuple
+        max_digits = self.limits.max_digits
         while i < n:
             c = s[i]
             if c == " ":
@@ -171,17 +201,27 @@ class _Tokenizer:
             elif (skip or bare) and i in skip:
                 i = skip[i]
             elif c in _OPS and not (c == "*" and s.startswith("**", i)):
-                out.append(Token("op", c, where[i], where[i + 1]))
+                out.append(new(Token, ("op", c, where[i], where[i + 1], ())))
                 i += 1
             elif bare and i in bare:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
-            elif c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
-                tok, i = self.number(i)
-                out.append(tok)
-            elif c.isascii() and c.isalpha():
+            elif c in _LETTERS:
                 m = _WORD.match(s, i)
-                i = self.word(m.group(), i, m.end(), out)
+                j = m.end()
+                if j < n and s[j] == "_":  # subscripts, log_{...}
+                    i = self.word(m.group(), i, j, out)
+                else:
+                    out.append(new(Token, ("name", m.group(), where[i], where[j], ())))
+                    i = j
+            elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
+                m = _INTEGER.match(s, i)
+                if m and m.end() - i <= max_digits:
+                    out.append(new(Token, ("num", (int(m.group()), 1), where[i], where[m.end()], ())))
+                    i = m.end()
+                else:
+                    tok, i = self.number(i)
+                    out.append(tok)
             elif c == "\\":
                 i = self.command(i, out)
             elif c == "^" or c == "*":
@@ -196,7 +236,7 @@ class _Tokenizer:
         return out
 
     def tok(self, kind, value, i, j, alts=()) -> Token:
-        return Token(kind, value, self.where[i], self.where[j], alts)
+        return tuple.__new__(Token, (kind, value, self.where[i], self.where[j], alts))
 
     def number(self, i: int) -> tuple[Token, int]:
         m = _INTEGER.match(self.s, i)
@@ -485,15 +525,6 @@ class _Parser:
             return True
         return tok.kind == "op" and (tok.value in "({" or (tok.value == "|" and not self.abs_depth))
 
-    def lbp(self, tok: Token) -> int:
-        kind = tok.kind
-        if kind == "op":
-            bp = _BINDING.get(tok.value)
-            if bp is not None:
-                return bp
-            return self.IMPLICIT if tok.value in "({" or (tok.value == "|" and not self.abs_depth) else 0
-        return self.IMPLICIT if kind in ("num", "name", "cmd") else 0
-
     # -- grammar
     def parse(self):
         if self.peek().kind == "end":
@@ -509,9 +540,17 @@ class _Parser:
         if self.depth > self.limits.max_depth:
             raise self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
         left = self.prefix()
-        while True:
-            tok = self.peek()
-            if self.lbp(tok) <= rbp:
+        toks = self.toks
+        while True:  # the binding power of the next token as an infix
+            tok = toks[self.i]
+            kind = tok.kind
+            if kind == "op":
+                bp = _INFIX.get(tok.value, 0)
+                if bp is None:  # | opens an absolute value (a product) unless one is open
+                    bp = 0 if self.abs_depth else self.IMPLICIT
+            else:
+                bp = 0 if kind == "end" else self.IMPLICIT
+            if bp <= rbp:
                 break
             left = self.infix(left, tok)
         self.depth -= 1
@@ -594,6 +633,9 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
+        v = tok.value
+        if v in self.variables and v not in self.functions and not tok.alts and not v[-1].isdigit():
+            return self.build(tok, "symbol", v)  # the common case, as the loops below would read it
         candidates = (tok.value, *tok.alts, *_spellings(tok.value)) if tok.value[-1].isdigit() else \
             (tok.value, *tok.alts)
         primes = 0
@@ -781,6 +823,11 @@ def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[
     if notes is not None:
         builder.notes = notes
     return parse_with(text, builder, variables=variables, functions=functions, limits=limits)
+
+
+def reading_notes(notes) -> str:
+    """How ambiguous names were read, as a sentence for feedback: " (K was read as k.)"."""
+    return f" ({'; '.join(notes)}.)" if notes else ""
 
 
 def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
