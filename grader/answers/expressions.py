@@ -279,6 +279,8 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
     if op == "^":
         exponent = node[2]
         if xp is _ModularBackend or xp is _FractionBackend:
+            if exponent[0] == "n" and exponent[2] == 1:
+                return xp.power(evaluate(node[1], env, fenv, xp), exponent[1])
             k = T.constant(exponent)
             if k is None or k.denominator != 1:
                 raise Inexact
@@ -545,9 +547,15 @@ def _profile(node: tuple) -> tuple[set, set, list, str | None]:
         op = n[0]
         if op == "s":
             names.add(n[1])
+        elif op in _ARITHMETIC:
+            stack += (n[1], n[2])
         elif op == "n":
             if n[2] != 1 and T.decimal(n):
                 exact = None  # a decimal is a measured value: compared to double precision
+        elif op == "^":
+            stack += (n[1], n[2])
+            if exact and not _integer(n[2]):
+                exact = None
         elif op == "f":
             name, args = n[1], n[2]
             stack.extend(args)
@@ -565,15 +573,20 @@ def _profile(node: tuple) -> tuple[set, set, list, str | None]:
             exact = None
         elif op == "c":
             exact = None
-        elif op == "neg":
+        else:  # neg
             stack.append(n[1])
-        else:
-            stack += (n[1], n[2])
-            if op == "^" and exact:
-                k = T.constant(n[2])
-                if k is None or k.denominator != 1:
-                    exact = None
     return names, funcs, kinks, exact
+
+
+_ARITHMETIC = frozenset("+-*/")
+
+
+def _integer(node: tuple) -> bool:
+    """Whether a subtree is an integer constant."""
+    if node[0] == "n":
+        return node[2] == 1
+    k = T.constant(node)
+    return k is not None and k.denominator == 1
 
 
 @lru_cache(maxsize=256)
@@ -595,9 +608,10 @@ def _vector(node, env, fenv, size):
     return values if np.ndim(values) else np.full(size, float(values))
 
 
-def _at(env: dict, fenv: dict, i: int) -> tuple[dict, dict]:
-    return ({k: float(v[i]) for k, v in env.items()},
-            {f: {k: float(v[i]) for k, v in c.items()} for f, c in fenv.items()})
+def _at(env: dict, fenv: dict, i: int, names=None, funcs=None) -> tuple[dict, dict]:
+    """Point i of the samples, of the variables `names` and functions `funcs` (default: all)."""
+    return ({k: float(env[k][i]) for k in (env if names is None else names)},
+            {f: {k: float(v[i]) for k, v in fenv[f].items()} for f in (fenv if funcs is None else funcs)})
 
 
 def _precise(node, env, fenv, dps: int) -> Any:
@@ -626,6 +640,7 @@ class _Comparison:
         r_names, r_funcs, r_kinks, r_exact = _profile(ref)
         used = s_names | r_names
         self.shown = [v for v in atype.variables if v in used]
+        self.used = used
         self.funcs = [f for f in atype.functions if f in s_funcs | r_funcs]
         self.kinks = (s_kinks + r_kinks)[:MAX_KINKS]
         self.exact = _exact_kind(s_exact, r_exact)
@@ -703,7 +718,7 @@ class _Comparison:
         return env, fenv
 
     def domain_mismatch(self, env, fenv, i) -> Outcome | None:
-        penv, pfenv = _at(env, fenv, i)
+        penv, pfenv = _at(env, fenv, i, self.used, self.funcs)
         s, r = _precise(self.sub, penv, pfenv, DIGITS[0]), _precise(self.ref, penv, pfenv, DIGITS[0])
         if (s is None) == (r is None):
             return None
@@ -720,7 +735,7 @@ class _Comparison:
             if clear.size >= min(2, bad.size) and clear.size:
                 return self.wrong(env, s, r, int(clear[0]))
         for i in bad[:CHECKED]:
-            penv, pfenv = _at(env, fenv, int(i))
+            penv, pfenv = _at(env, fenv, int(i), self.used, self.funcs)
             if self.confirmed(penv, pfenv, DIGITS[0] if clear_allowed else DIGITS[1]):
                 return self.wrong(env, s, r, int(i))
         return None

@@ -185,6 +185,7 @@ class _Tokenizer:
         self.open_brackets = 0
         self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
         self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
+        self.words: list[int] = []  # where the tokens of words of two or more letters are
 
     def error(self, message: str, i: int) -> AnswerParseError:
         return _fail(message, self.original, self.where[min(i, len(self.s))])
@@ -198,11 +199,11 @@ class _Tokenizer:
             c = s[i]
             if c == " ":
                 i += 1
-            elif (skip or bare) and i in skip:
-                i = skip[i]
-            elif c in _OPS and not (c == "*" and s.startswith("**", i)):
+            elif c in _OPS and (c != "*" or not s.startswith("**", i)):
                 out.append(new(Token, ("op", c, where[i], where[i + 1], ())))
                 i += 1
+            elif skip and i in skip:  # at an underscore
+                i = skip[i]
             elif bare and i in bare:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
@@ -213,6 +214,8 @@ class _Tokenizer:
                     i = self.word(m.group(), i, j, out)
                 else:
                     out.append(new(Token, ("name", m.group(), where[i], where[j], ())))
+                    if j - i > 1:
+                        self.words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
                 m = _INTEGER.match(s, i)
@@ -270,8 +273,14 @@ class _Tokenizer:
                 out.append(self.tok("cmd", "logbase", i, j + 1))
                 return j + 1
         name, k = self.subscripts(word, j)
-        out.append(self.tok("name", name, i, k))
+        self.name_token(name, i, k, out)
         return k
+
+    def name_token(self, name: str, i: int, k: int, out: list[Token]) -> None:
+        """A name token; the parser may split a word of several letters (see `split_juxtaposed`)."""
+        if len(name) > 1:
+            self.words.append(len(out))
+        out.append(self.tok("name", name, i, k))
 
     def group_end(self, j: int) -> int | None:
         """The index of the brace closing the group opened at `j`, or None."""
@@ -429,7 +438,7 @@ class _Tokenizer:
         elif cmd in _LATEX_WRAPPERS:
             word, k = self.braced_word(j)
             name, k = self.subscripts(word, k)
-            out.append(self.tok("name", name, i, k))
+            self.name_token(name, i, k, out)
             return k
         elif cmd in _LATEX_ACCENTS:
             word, k = self.braced_word(j)
@@ -450,15 +459,14 @@ class _Parser:
 
     IMPLICIT = 20
 
-    def __init__(self, text, tokens, builder, variables, functions, limits):
+    def __init__(self, text, tokens, words, builder, variables, functions, limits):
+        """`words`: where in `tokens` the names of two or more characters are."""
         self.text, self.b = text, builder
         self.variables, self.functions, self.limits = variables, functions, limits
-        self.toks = []
-        for tok in tokens:
-            if tok.kind == "name" and len(tok.value) > 1:
-                self.toks.extend(self.split_juxtaposed(tok))
-            else:
-                self.toks.append(tok)
+        self.toks = tokens
+        self.max_nodes, self.max_depth = limits.max_nodes, limits.max_depth
+        for k in reversed(words):
+            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -513,7 +521,7 @@ class _Parser:
 
     def build(self, tok: Token, method: str, *args):
         self.nodes += 1
-        if self.nodes > self.limits.max_nodes:
+        if self.nodes > self.max_nodes:
             raise self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
         try:
             return getattr(self.b, method)(*args)
@@ -537,7 +545,7 @@ class _Parser:
 
     def expr(self, rbp: int):
         self.depth += 1
-        if self.depth > self.limits.max_depth:
+        if self.depth > self.max_depth:
             raise self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
         left = self.prefix()
         toks = self.toks
@@ -578,11 +586,13 @@ class _Parser:
         return node
 
     def prefix(self):
-        tok = self.next()
-        if tok.kind == "num":
-            return self.build(tok, "number", *tok.value)
-        if tok.kind == "name":
+        tok = self.toks[self.i]
+        self.i += 1
+        kind = tok.kind
+        if kind == "name":
             return self.name(tok)
+        if kind == "num":
+            return self.build(tok, "number", *tok.value)
         if tok.kind == "cmd":
             if tok.value == "logbase":
                 return self.call(tok, "log", 0, declared=False, base=self.argument(tok))
@@ -810,8 +820,10 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     limits = limits or DEFAULT_LIMITS
     if not isinstance(text, str):
         raise AnswerParseError(f"expected text, got {type(text).__name__}")
-    tokens = _Tokenizer(text, limits).tokens()
-    return _Parser(text, tokens, builder, frozenset(variables), frozenset(functions), limits).parse()
+    tokenizer = _Tokenizer(text, limits)
+    tokens = tokenizer.tokens()
+    return _Parser(text, tokens, tokenizer.words, builder, frozenset(variables), frozenset(functions),
+                   limits).parse()
 
 
 def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),

@@ -264,6 +264,8 @@ def _prec(node) -> int:
 def decimal(node) -> str | None:
     """p/q as a terminating decimal when q is a power of ten (as the student typed it)."""
     p, q = node[1], node[2]
+    if q == 1:
+        return str(p)
     k = len(str(q)) - 1
     if q != 10 ** k:
         return None
@@ -327,7 +329,8 @@ def to_ascii(node: tuple) -> str:
 
 
 def _text(node: tuple, parent: int, st: dict) -> str:
-    node = _display(node)
+    if node[0] == "*" and node[1][0] == "/":
+        node = _display(node)
     op, uni, minus = node[0], st["unicode"], st["minus"]
     if op == "n":
         text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
@@ -370,13 +373,14 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     else:  # "d"
         name = name_text(node[1]) if uni else node[1]
         text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
-    prec = _prec(node)
+    prec = _prec(node) if op == "n" else _PREC.get(op, 9)
     return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
 
 
 def to_latex(node: tuple, parent: int = 0) -> str:
     """A tree in LaTeX that the parser reads back."""
-    node = _display(node)
+    if node[0] == "*" and node[1][0] == "/":
+        node = _display(node)
     op = node[0]
     if op == "n":
         dec = decimal(node)
