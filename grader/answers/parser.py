@@ -169,6 +169,7 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
 _INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
+_ARITHMETIC = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}  # builder, right bp
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
 _INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
@@ -575,8 +576,8 @@ class _Parser:
             return self.build(tok, "prime", left)
         if op == "^":
             return self.build(tok, "pow", left, self.expr(29))
-        right = self.expr(10 if op in "+-" else 20)
-        return self.build(tok, {"+": "add", "-": "sub", "*": "mul", "/": "div"}[op], left, right)
+        method, bp = _ARITHMETIC[op]
+        return self.build(tok, method, left, self.expr(bp))
 
     def grouped(self, opener: Token, close: str):
         saved, self.abs_depth = self.abs_depth, 0
@@ -590,6 +591,9 @@ class _Parser:
         self.i += 1
         kind = tok.kind
         if kind == "name":
+            v = tok.value
+            if v in self.variables and v not in self.functions and not tok.alts and not v[-1].isdigit():
+                return self.build(tok, "symbol", v)  # the common case, as `name` would read it
             return self.name(tok)
         if kind == "num":
             return self.build(tok, "number", *tok.value)
@@ -643,9 +647,6 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        v = tok.value
-        if v in self.variables and v not in self.functions and not tok.alts and not v[-1].isdigit():
-            return self.build(tok, "symbol", v)  # the common case, as the loops below would read it
         candidates = (tok.value, *tok.alts, *_spellings(tok.value)) if tok.value[-1].isdigit() else \
             (tok.value, *tok.alts)
         primes = 0
