@@ -25,7 +25,7 @@ import numpy as np
 
 from grader.answers import tree as T
 from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_tree, reading_notes
+from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_with, reading_notes
 from grader.errors import AnswerParseError, GraderError
 
 POINTS = 16  # sample points per round, drawn from continuous ranges
@@ -50,7 +50,9 @@ PRIME = (1 << 61) - 1  # exact evaluation of rational functions modulo a prime
 _INF = math.inf
 _DOMAINS = {"real": (-_INF, _INF), "positive": (0.0, _INF), "nonnegative": (0.0, _INF),
             "negative": (-_INF, 0.0), "nonpositive": (-_INF, 0.0)}
-_KINKS = ("abs", "relu", "max", "min")
+_KINKS = T.KINKS
+_PROFILES: dict[int, tuple] = {}  # id of a parsed tree -> (tree, its profile), as the builder saw it
+MAX_PROFILES = 8192
 
 
 class Undefined(Exception):
@@ -523,8 +525,21 @@ def _bound(text: str) -> tuple[str, float, float]:
 
 @lru_cache(maxsize=4096)
 def _parse(text: str, variables: tuple, functions: tuple, limits: Limits) -> tuple[tuple, tuple[str, ...]]:
-    notes: list[str] = []
-    return parse_tree(text, variables=variables, functions=functions, limits=limits, notes=notes), tuple(notes)
+    builder = T.TreeBuilder(limits)
+    builder.notes = []
+    tree = parse_with(text, builder, variables=variables, functions=functions, limits=limits)
+    profile = builder.profile()
+    if profile is not None:
+        if len(_PROFILES) >= MAX_PROFILES:
+            _PROFILES.clear()
+        _PROFILES[id(tree)] = (tree, profile)
+    return tree, tuple(builder.notes)
+
+
+def _profile_of(node: tuple) -> tuple[set, set, list, str | None]:
+    """`_profile`, as the parser saw it where this tree was parsed here, else by a walk."""
+    known = _PROFILES.get(id(node))
+    return known[1] if known is not None and known[0] is node else _profile(node)
 
 
 def _noted(outcome: Outcome, notes) -> Outcome:
@@ -554,7 +569,7 @@ def _profile(node: tuple) -> tuple[set, set, list, str | None]:
                 exact = None  # a decimal is a measured value: compared to double precision
         elif op == "^":
             stack += (n[1], n[2])
-            if exact and not _integer(n[2]):
+            if exact and not T.integer_constant(n[2]):
                 exact = None
         elif op == "f":
             name, args = n[1], n[2]
@@ -579,14 +594,6 @@ def _profile(node: tuple) -> tuple[set, set, list, str | None]:
 
 
 _ARITHMETIC = frozenset("+-*/")
-
-
-def _integer(node: tuple) -> bool:
-    """Whether a subtree is an integer constant."""
-    if node[0] == "n":
-        return node[2] == 1
-    k = T.constant(node)
-    return k is not None and k.denominator == 1
 
 
 @lru_cache(maxsize=256)
@@ -636,8 +643,8 @@ class _Comparison:
     def __init__(self, atype: Expression, sub, ref):
         self.t, self.sub, self.ref = atype, sub, ref
         self.seed = SEED  # the same points for every reference, drawn once per answer type
-        s_names, s_funcs, s_kinks, s_exact = _profile(sub)
-        r_names, r_funcs, r_kinks, r_exact = _profile(ref)
+        s_names, s_funcs, s_kinks, s_exact = _profile_of(sub)
+        r_names, r_funcs, r_kinks, r_exact = _profile_of(ref)
         used = s_names | r_names
         self.shown = [v for v in atype.variables if v in used]
         self.used = used

@@ -175,6 +175,8 @@ _INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
+_BRACED_SUBSCRIPT = re.compile(r"\{([A-Za-z0-9_]+)\}")
+_BRACES = {"{": 1, "}": -1}
 _WRAPPER_IN_SUBSCRIPT = re.compile(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*")
 
 
@@ -287,7 +289,7 @@ class _Tokenizer:
         """The index of the brace closing the group opened at `j`, or None."""
         depth = 0
         for k in range(j, len(self.s)):
-            depth += {"{": 1, "}": -1}.get(self.s[k], 0)
+            depth += _BRACES.get(self.s[k], 0)
             if depth == 0:
                 return k
         return None
@@ -331,10 +333,13 @@ class _Tokenizer:
         """Glue `_i`, `_{i}`, `_{\\text{true}}` onto a name: y_{pred} -> y_pred."""
         s = self.s
         while j < len(s) and s[j] == "_":
-            if j + 1 < len(s) and s[j + 1] == "{":
+            plain = _BRACED_SUBSCRIPT.match(s, j + 1)
+            if plain:  # _{i}, _{pred}
+                name, j = f"{name}_{plain.group(1)}", plain.end()
+            elif j + 1 < len(s) and s[j + 1] == "{":
                 close, depth = j + 1, 0
                 while close < len(s):
-                    depth += {"{": 1, "}": -1}.get(s[close], 0)
+                    depth += _BRACES.get(s[close], 0)
                     if depth == 0:
                         break
                     close += 1

@@ -88,8 +88,20 @@ def _digits(q: Fraction) -> float:
     return max(math.log10(abs(q.numerator) or 1), math.log10(q.denominator))
 
 
+KINKS = ("abs", "relu", "max", "min")  # functions with a corner, exact where their arguments are
+
+
+def integer_constant(node: tuple) -> bool:
+    """Whether a subtree is an integer constant."""
+    if node[0] == "n":
+        return node[2] == 1
+    k = constant(node)
+    return k is not None and k.denominator == 1
+
+
 class TreeBuilder:
-    """Parser builder producing tuple trees, refusing sizes beyond `limits` first."""
+    """Parser builder producing tuple trees, refusing sizes beyond `limits` first. It notes as
+    it goes what an expression comparison needs to know of the tree (`profile`)."""
 
     extra_functions: frozenset[str] = frozenset()
     extra_names: tuple[str, ...] = ()
@@ -97,6 +109,15 @@ class TreeBuilder:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.values: dict[int, tuple] = {}  # id -> (node, float value) of the constant parts
+        self.names: set[str] = set()
+        self.funcs: set[str] = set()
+        self.exact: str | None = "mod"
+        self.kinked = False
+
+    def profile(self) -> tuple[set, set, list, str | None] | None:
+        """(variables, declared functions, kink arguments, exact backend) of the tree built, as
+        `expressions` computes them; None where it has kinks (their order comes from a walk)."""
+        return None if self.kinked else (self.names, self.funcs, [], self.exact)
 
     def _fold(self, node: tuple, kids) -> tuple:
         """Keep the value of a constant node; refuse one that has no finite real value."""
@@ -126,10 +147,13 @@ class TreeBuilder:
         node = number(num, den)
         if not math.isfinite(node[3]):
             raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}"))
+        if den != 1 and decimal(node):
+            self.exact = None  # a decimal is a measured value: compared to double precision
         self.values[id(node)] = (node, node[3])
         return node
 
     def symbol(self, name: str):
+        self.names.add(name)
         return ("s", name)
 
     def special(self, name: str):
@@ -137,6 +161,7 @@ class TreeBuilder:
 
     def constant(self, name: str):
         node = ("c", name)
+        self.exact = None
         self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
         return node
 
@@ -172,6 +197,8 @@ class TreeBuilder:
                     raise BuildError("division by zero")
                 if float(abs(exp)) * _digits(value) > self.limits.max_result_digits:
                     raise BuildError("this power is too large to compute")
+        if self.exact and not integer_constant(exponent):
+            self.exact = None
         return self._fold(("^", base, exponent), (base, exponent))
 
     def root(self, arg, index):
@@ -184,9 +211,17 @@ class TreeBuilder:
         raise BuildError("a prime ' may only follow a declared function, as in sigma'(z)")
 
     def call(self, name: str, args: list):
+        if name in KINKS:
+            self.kinked = True
+            if self.exact:
+                self.exact = "frac"
+        else:
+            self.exact = None
         return self._fold(("f", name, tuple(args)), args)
 
     def apply(self, name: str, arg, order: int):
+        self.funcs.add(name)
+        self.exact = None
         return ("d", name, order, arg)
 
 
