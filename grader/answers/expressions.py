@@ -51,6 +51,7 @@ _INF = math.inf
 _DOMAINS = {"real": (-_INF, _INF), "positive": (0.0, _INF), "nonnegative": (0.0, _INF),
             "negative": (-_INF, 0.0), "nonpositive": (-_INF, 0.0)}
 _KINKS = T.KINKS
+_ARITHMETIC = frozenset("+-*/")
 _PROFILES: dict[int, tuple] = {}  # id of a parsed tree -> (tree, its profile), as the builder saw it
 MAX_PROFILES = 8192
 
@@ -591,9 +592,6 @@ def _profile(node: tuple) -> tuple[set, set, list, str | None]:
         else:  # neg
             stack.append(n[1])
     return names, funcs, kinks, exact
-
-
-_ARITHMETIC = frozenset("+-*/")
 
 
 @lru_cache(maxsize=256)
