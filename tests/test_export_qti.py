@@ -121,7 +121,24 @@ def test_manifest_resources_exist_in_the_package(either):
         for d in r.findall(f"{CP}dependency"):
             assert d.get("identifierref") in idents
     svgs = [n for n in files if n.endswith(".svg")]
-    assert svgs and all(ET.fromstring(files[n]).tag == "{http://www.w3.org/2000/svg}svg" for n in svgs)
+    assert svgs
+    for name in svgs:
+        assert_image_svg(files[name])
+
+
+def assert_image_svg(data: bytes) -> None:
+    """An SVG that shows the same in an <img> as on its own: a size of its own, and nothing an
+    image does not load or run (scripts, HTML, external files, fonts or style sheets)."""
+    svg = ET.fromstring(data)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert float(svg.get("width")) > 0 and float(svg.get("height")) > 0
+    for element in svg.iter():
+        assert element.tag.rsplit("}", 1)[-1] not in ("script", "foreignObject", "image", "use")
+        for name, value in element.attrib.items():
+            assert not name.startswith("on") and "url(" not in value.replace("url(#", "")
+            if name.endswith("href"):
+                assert value.startswith("#")
+    assert b"@import" not in data and b"@font-face" not in data
 
 
 def test_structure_and_ident_uniqueness(either):

@@ -13,7 +13,8 @@ correct with this package's engine. A part Canvas cannot grade so (expressions, 
 keeps a blank that accepts the reference as written (case aside), and the item's general comment
 gives the reference for the grader, who checks those answers and adjusts the score in SpeedGrader. Canvas weighs an item's blanks
 equally. `groups="part"` keeps the older layout, one group per part (its points exact, but one
-student's parts may come from different variants). Figures are SVG files in the package."""
+student's parts may come from different variants). Figures are SVG files in the package, which
+Canvas shows in <img> (docs/exports.md says why not PNG)."""
 from __future__ import annotations
 
 import hashlib
