@@ -298,6 +298,19 @@ def test_math_is_left_to_canvas_and_figures_are_images(package):
         assert "web_resources/" + src.removeprefix("$IMS-CC-FILEBASE$/") in package["files"]
 
 
+def test_the_export_warns_where_canvas_weighs_parts_otherwise_than_their_points(tmp_path):
+    def warned(*args) -> str:
+        result = CliRunner().invoke(cli, ["export", "qti", *args, "--variants", "1", "--out", str(tmp_path / "q.zip")])
+        assert result.exit_code == 0, result.output
+        return "\n".join(line for line in result.output.splitlines() if line.startswith("warning:"))
+
+    # concepts: one blank a part, each part 1 point; batchnorm-forward: a vector's blanks beside two numbers
+    assert warned("concepts", "batchnorm-forward") == (
+        "warning: Canvas gives each blank of a question an equal share, so the parts of batchnorm-forward "
+        "weigh otherwise than their points (--groups part keeps them exact)")
+    assert warned("concepts", "batchnorm-forward", "--groups", "part") == ""
+
+
 def test_cli_errors_are_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["export", "qti", "no-such", "--out", str(tmp_path / "q.zip")])
     assert result.exit_code == 2 and result.output.startswith("Error: ") and result.output.count("\n") == 1

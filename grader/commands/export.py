@@ -84,8 +84,11 @@ def qti_cmd(problem_ids, variants, first_seed, param_pairs, params_file, require
     from grader.exports.qti import write_qti
 
     pools = _pools(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs)
-    write_qti(pools, Path(out_file), title or ", ".join(pid for pid, _ in pools), groups_by)
+    uneven = write_qti(pools, Path(out_file), title or ", ".join(pid for pid, _ in pools), groups_by)
     _report(pools, variants, out_file)
+    if uneven:
+        click.echo(f"warning: Canvas gives each blank of a question an equal share, so the parts of {', '.join(uneven)} "
+                   "weigh otherwise than their points (--groups part keeps them exact)", err=True)
 
 
 @export_group.command("moodle")

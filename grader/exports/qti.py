@@ -145,7 +145,9 @@ def _blanks(inst, parts, ident: str, title: str, figure_src: dict, figures: list
         note = ("<p>For the grader: Canvas compares the answers of these parts with the reference as text "
                 "(case aside); check each one against it and adjust the score.</p><ul>" + "".join(manual) + "</ul>")
     weight = 100 / len(blanks)
+    counts = [sum(b["part"] == p.id for b in blanks) for p in parts]
     return {"ident": ident, "title": title, "points": points_text(sum(p.points for p in parts)),
+            "uneven": len({p.points / n for p, n in zip(parts, counts)}) > 1,
             "question_type": QUESTION_TYPES["blanks"], "kind": "blanks", "choices": [], "note": note,
             "html": item_html(inst, shown, figure_src, figures, rules),
             "blanks": [dict(b, weight=f"{weight:.4f}") for b in blanks]}
@@ -159,9 +161,11 @@ def _item(inst, parts, ident: str, title: str, figure_src: dict, figures: list) 
     return _blanks(inst, parts, ident, title, figure_src, figures)
 
 
-def package(pools: list[tuple[str, list]], title: str, groups_by: str = "problem") -> dict[str, bytes]:
+def package(pools: list[tuple[str, list]], title: str, groups_by: str = "problem") -> tuple[dict[str, bytes], list[str]]:
     """The QTI package's files (path -> bytes) for (problem id, variants) pools, a question
-    group per problem (each item a whole variant) or, `groups_by="part"`, per part."""
+    group per problem (each item a whole variant) or, `groups_by="part"`, per part; and the
+    problems whose items Canvas splits otherwise than their parts' points (it weighs an item's
+    blanks equally)."""
     if groups_by not in GROUPINGS:
         raise ExportError(f"groups must be one of {', '.join(GROUPINGS)}, got {groups_by!r}")
     ident = "g" + hashlib.sha256(json.dumps([title] + [[pid, [i.seed for i in insts]] for pid, insts in pools]
@@ -201,15 +205,19 @@ def package(pools: list[tuple[str, list]], title: str, groups_by: str = "problem
         description=f"Pre-drawn variants of {', '.join(pid for pid, _ in pools)}, exported by grader.").encode("utf-8")
     files["imsmanifest.xml"] = render_template("qti_manifest.xml.j2", ident=ident, title=title,
                                                files=media).encode("utf-8")
-    return files
+    uneven = [pid for (pid, _), group in zip(pools, groups) if any(i.get("uneven") for i in group["questions"])] \
+        if groups_by == "problem" else []
+    return files, uneven
 
 
-def write_qti(pools: list[tuple[str, list]], out: Path, title: str, groups_by: str = "problem") -> None:
-    """Write the QTI zip (imsmanifest.xml at its root) to `out`, atomically."""
-    files = package(pools, title, groups_by)
+def write_qti(pools: list[tuple[str, list]], out: Path, title: str, groups_by: str = "problem") -> list[str]:
+    """Write the QTI zip (imsmanifest.xml at its root) to `out`, atomically; returns the
+    problems whose parts Canvas weighs otherwise than their points (see `package`)."""
+    files, uneven = package(pools, title, groups_by)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in ["imsmanifest.xml"] + sorted(n for n in files if n != "imsmanifest.xml"):
             zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), files[name])
     partial.replace(out)
+    return uneven
