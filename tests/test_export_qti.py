@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from grader import registry
 from grader.cli import cli
 from grader.exports import chosen, lms_item
-from grader.exports.qti import fewest_decimals, written_forms
+from grader.exports.qti import fewest_decimals, part_blanks, written_forms
 from grader.grading import run
 
 Q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -241,6 +241,8 @@ def _blanks_grade_as_correct(item, inst) -> None:
         lms = lms_item(inst, part)
         ref = inst.reference(part.id)
         assert all(blanks)
+        if lms.kind in ("numeric", "numbers"):
+            _blanks_follow_the_stated_rounding(item, inst, part, blanks)
         if lms.kind == "numbers":
             width = len(lms.entries[0])
             for k in range(max(len(b) for b in blanks)):
@@ -257,12 +259,24 @@ def _blanks_grade_as_correct(item, inst) -> None:
             manual.add(part.id)
         else:
             assert {run(part.type, canvas_reads(t), ref).verdict for t in texts} == {"correct"}, (item.get("title"), part.id)
-        if lms.kind == "numeric":  # a number outside the part's tolerance is not among them
-            assert str(lms.value + 3 * max(lms.tolerance, 1e-9)) not in texts
     if manual:
         assert note is not None and all(f"{p}: <code>" in note.text for p in manual)
     else:
         assert note is None
+
+
+def _blanks_follow_the_stated_rounding(item, inst, part, blanks) -> None:
+    """A number's blanks accept the rounding the item asks for, and nothing outside the tolerance."""
+    lms = lms_item(inst, part)
+    numbers = [(lms.value, lms.tolerance)] if lms.kind == "numeric" else [e for row in lms.entries for e in row]
+    rule = part_blanks(inst, part)[1]
+    assert html.escape(rule, quote=False) in item.find(f"{Q}presentation/{Q}material/{Q}mattext").text
+    stated = re.search(r"rounded to (\d+) decimal", rule)
+    decimals = int(stated.group(1)) if stated else 0
+    assert stated or "whole number" in rule
+    for (value, tolerance), texts in zip(numbers, blanks, strict=True):
+        assert f"{value:.{decimals}f}".removeprefix("-" if round(value, decimals) == 0 else "") in texts
+        assert all(abs(float(t) - value) <= tolerance for t in texts), (item.get("title"), part.id, texts)
 
 
 def test_every_correct_response_grades_as_correct(either):

@@ -8,6 +8,7 @@ import click
 from grader.commands.new import parse_assignments, pinned_params
 from grader.exports import MAX_VARIANTS
 from grader.exports.gradescope import VISIBILITIES
+from grader.exports.qti import GROUPINGS
 
 VARIANTS_HELP = "Pre-drawn variants per problem (seeds counted up from --seed; repeated variants passed over)."
 
@@ -75,7 +76,7 @@ def gradescope_cmd(exam_dir, out_file, wheel_file, visibility):
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), metavar="quiz.zip",
               help="Where to write the QTI package.")
 @click.option("--title", default="", help="The quiz's title (default: the problem ids).")
-@click.option("--groups", "groups_by", type=click.Choice(["problem", "part"]), default="problem", show_default=True,
+@click.option("--groups", "groups_by", type=click.Choice(GROUPINGS), default="problem", show_default=True,
               help="A question group per problem (each item a whole variant) or per part (exact part "
                    "points, but a student's parts may come from different variants).")
 def qti_cmd(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs, out_file, title, groups_by):
