@@ -15,7 +15,7 @@ from grader import registry
 from grader.cli import cli
 from grader.exports import chosen, lms_item
 from grader.grading import grade_part, run
-from test_export_qti import assert_image_svg
+from test_export_qti import assert_image_svg, catalog
 
 VARIANTS = 2
 CODE = re.compile(r"\{(\d+):(NUMERICAL|MULTICHOICE|SHORTANSWER):((?:\\.|[^\\}])*)\}")
@@ -30,7 +30,7 @@ def unescape(text: str) -> str:
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
     out = tmp_path_factory.mktemp("moodle") / "bank.xml"
-    ids = [p["id"] for p in json.loads(CliRunner().invoke(cli, ["list", "--json"]).output)]
+    ids = catalog()
     result = CliRunner().invoke(cli, ["export", "moodle", *ids, "--variants", str(VARIANTS), "--out", str(out)],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

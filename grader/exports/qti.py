@@ -11,14 +11,13 @@ forms at the part's tolerance (rounded to a stated number of decimals), a vector
 one blank an entry, a choice its letter, a boolean true or false; every accepted form grades
 correct with this package's engine. A part Canvas cannot grade so (expressions, sets, free text)
 keeps a blank that accepts the reference as written (case aside), and the item's general comment
-gives the reference for the grader, who checks those answers and adjusts the score in SpeedGrader. Canvas weighs an item's blanks
-equally. `groups="part"` keeps the older layout, one group per part (its points exact, but one
-student's parts may come from different variants). Figures are SVG files in the package, which
+gives the reference for the grader, who checks those answers and adjusts the score in
+SpeedGrader. Canvas weighs an item's blanks equally. `groups="part"` keeps one group per part
+(its points exact, but one student's parts may come from different variants). Figures are SVG files in the package, which
 Canvas shows in <img> (docs/exports.md says why not PNG)."""
 from __future__ import annotations
 
 import hashlib
-import html as html_lib
 import json
 import zipfile
 from pathlib import Path
@@ -118,7 +117,7 @@ def _native(inst, part, ident: str, title: str, figure_src: dict, figures: list)
     elif kind == "text":
         item["accepted"] = list(lms.accepted)
     else:
-        item["note"] = f"<p>For the grader: the reference answer is <code>{html_lib.escape(lms.reference)}</code>.</p>"
+        item["note"] = render_template("qti_grader_note.html.j2", blanks=False, parts=[{"reference": lms.reference}])
     return item
 
 
@@ -139,11 +138,8 @@ def _blanks(inst, parts, ident: str, title: str, figure_src: dict, figures: list
             blanks.append({"name": name, "part": part.id,
                            "answers": [{"ident": f"{ident}-{name}-{k}", "text": t} for k, t in enumerate(texts)]})
         if not exact:
-            manual.append(f"<li>({part_label(n - 1)}) {html_lib.escape(part.id)}: <code>{html_lib.escape(lms.reference)}</code></li>")
-    note = ""
-    if manual:
-        note = ("<p>For the grader: Canvas compares the answers of these parts with the reference as text "
-                "(case aside); check each one against it and adjust the score.</p><ul>" + "".join(manual) + "</ul>")
+            manual.append({"label": part_label(n - 1), "id": part.id, "reference": lms.reference})
+    note = render_template("qti_grader_note.html.j2", blanks=True, parts=manual) if manual else ""
     weight = 100 / len(blanks)
     counts = [sum(b["part"] == p.id for b in blanks) for p in parts]
     return {"ident": ident, "title": title, "points": points_text(sum(p.points for p in parts)),
