@@ -21,6 +21,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -77,6 +78,9 @@ def wheel() -> Path:
     with open(cache / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not any(folder.glob("*.whl")):
+            for old in cache.iterdir():  # wheels of sources a day old are no longer anyone's
+                if old.is_dir() and time.time() - old.stat().st_mtime > 86400:
+                    shutil.rmtree(old, ignore_errors=True)
             building = Path(tempfile.mkdtemp(dir=cache))
             build_wheel(building)
             shutil.rmtree(folder, ignore_errors=True)
