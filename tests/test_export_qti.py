@@ -81,6 +81,10 @@ def instance_of(item):
     return inst, inst.part(part) if part else None
 
 
+def text_of_item(item) -> str:
+    return item.find(f"{Q}presentation/{Q}material/{Q}mattext").text
+
+
 def text_of(mattext) -> str:
     return html.unescape(re.sub("<[^>]+>", "", mattext.text))
 
@@ -261,6 +265,9 @@ def _blanks_grade_as_correct(item, inst) -> None:
             manual.add(part.id)
         else:
             assert {run(part.type, canvas_reads(t), ref).verdict for t in texts} == {"correct"}, (item.get("title"), part.id)
+        if lms.kind == "choice":  # the item asks for what the blank accepts: the letter, or the option as written
+            rule = part_blanks(inst, part)[1]
+            assert ("letter" in rule) == part.type.letters and html.escape(rule, quote=False) in text_of_item(item)
     if manual:
         assert note is not None and all(f"{p}: <code>" in note.text for p in manual)
     else:

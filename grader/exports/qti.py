@@ -92,7 +92,9 @@ def part_blanks(inst, part) -> tuple[list[list[str]], str, bool]:
         text = ("true" if answer else "false") if lms.kind == "boolean" else str(answer)
         accepted = _accepted(kind, [text], ref)
         if accepted:
-            return [accepted], "Write true or false." if lms.kind == "boolean" else "Write the letter of your choice.", True
+            rule = "Write true or false." if lms.kind == "boolean" else \
+                "Write the letter of your choice." if kind.letters else kind.rule()
+            return [accepted], rule, True
     elif lms.kind == "text":
         accepted = _accepted(kind, list(lms.accepted), ref)
         if accepted:
