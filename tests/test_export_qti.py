@@ -196,8 +196,8 @@ def test_a_group_per_problem_drawing_one_whole_variant(package):
             # every part of the variant, and only its parts, is in the item
             answered = parts_of_blanks(inst, blank_answers(item))
             assert list(answered) == list(inst.part_ids)
-            for pid_, blanks in answered.items():
-                lms = lms_item(inst, inst.part(pid_))
+            for part_id, blanks in answered.items():
+                lms = lms_item(inst, inst.part(part_id))
                 assert len(blanks) == (len([e for row in lms.entries for e in row]) if lms.kind == "numbers" else 1)
         assert len(seeds) == VARIANTS
 
