@@ -1,12 +1,18 @@
 """`grader export gradescope`: the zip unpacked into a fake autograder root (AUTOGRADER_ROOT),
-setup.sh's install step run into a fresh venv from the wheel inside, and run_autograder run for
-a right, a partial, a blank, a hostile, an unknown and an unreadable submission; every
-results.json is checked against a JSON Schema written from Gradescope's specification.
+setup.sh's install step run into a fresh venv from the wheel inside, and run_autograder run in
+that one tree for a right, a partial, a blank, a hostile, an unknown and an unreadable
+submission; every results.json is checked against a JSON Schema written from Gradescope's
+specification.
 
-The fresh venv gets the wheel with `--no-deps --no-index` (offline); its dependencies (NumPy,
-SymPy, ...) come from this test environment's site-packages through PYTHONPATH, which holds no
-`grader` of its own, so the package graded with is the one installed from the zip's wheel."""
+The wheel is built once per source (`wheel`: cached under the system's temp folder by a hash of
+the packaged files, one build at a time across xdist workers) and shipped with `--wheel`. The
+fresh venv borrows the interpreter's pip (`--without-pip --system-site-packages`) and gets the
+wheel with `--no-deps --no-index` (offline); its dependencies (NumPy, SymPy, ...) come from this
+test environment's site-packages through PYTHONPATH, which holds no `grader` of its own, so the
+package graded with is the one installed from the zip's wheel."""
 import csv
+import fcntl
+import hashlib
 import json
 import os
 import re
@@ -14,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -44,14 +52,50 @@ def deps_env(root: Path) -> dict:
     return env
 
 
+def source_hash(root: Path) -> str:
+    """A hash of what goes into the wheel: pyproject.toml and the packaged folders' files."""
+    digest = hashlib.sha256()
+    files = [root / "pyproject.toml"] + sorted(p for folder in ("grader", "problems", "templates")
+                                               for p in (root / folder).rglob("*")
+                                               if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+@pytest.fixture(scope="session")
+def wheel() -> Path:
+    """This package's wheel, built by the export's own `build_wheel` once per source: kept under
+    the temp folder by source hash, built under a lock so parallel workers build it once."""
+    from grader.exports.gradescope import build_wheel, project_root
+
+    root = project_root()
+    if root is None:
+        pytest.skip("SKIPPED LOUDLY: grader is not running from its source checkout, so no wheel can be built")
+    cache = Path(tempfile.gettempdir()) / "grader-test-wheels"
+    cache.mkdir(exist_ok=True)
+    folder = cache / source_hash(root)
+    with open(cache / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(folder.glob("*.whl")):
+            for old in cache.iterdir():  # wheels of sources a day old are no longer anyone's
+                if old.is_dir() and time.time() - old.stat().st_mtime > 86400:
+                    shutil.rmtree(old, ignore_errors=True)
+            building = Path(tempfile.mkdtemp(dir=cache))
+            build_wheel(building)
+            shutil.rmtree(folder, ignore_errors=True)
+            building.rename(folder)
+    return next(folder.glob("*.whl"))
+
+
 @pytest.fixture(scope="module")
-def autograder(tmp_path_factory):
+def autograder(tmp_path_factory, wheel):
     """(root, key): the exported autograder installed as Gradescope would install it."""
     folder = tmp_path_factory.mktemp("gradescope")
     exam, roster = write_exam(folder, EXAM, students=STUDENTS)
     assert run_cli("exam", "build", exam, "--roster", roster, "--out", folder / "exam", "--no-pdf",
                    "--jobs", "1").exit_code == 0
-    result = run_cli("export", "gradescope", folder / "exam", "--out", folder / "autograder.zip")
+    result = run_cli("export", "gradescope", folder / "exam", "--out", folder / "autograder.zip", "--wheel", wheel)
     assert result.exit_code == 0, result.output
     root = folder / "root"
     with zipfile.ZipFile(folder / "autograder.zip") as zf:
@@ -61,7 +105,8 @@ def autograder(tmp_path_factory):
     assert any(n.endswith(".whl") for n in names)
     for name in ("setup.sh", "run_autograder"):
         (root / "source" / name).chmod(0o755)
-    env = deps_env(root) | {"GRADER_PYTHON": sys.executable, "GRADER_PIP_OPTIONS": "--no-deps --no-index"}
+    env = deps_env(root) | {"GRADER_PYTHON": sys.executable, "GRADER_VENV_OPTIONS": "--without-pip --system-site-packages",
+                            "GRADER_PIP_OPTIONS": "--no-deps --no-index --no-compile"}
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root, env=env,
                            capture_output=True, text=True, timeout=300)
     assert setup.returncode == 0, setup.stderr

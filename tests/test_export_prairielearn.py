@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from grader import registry
 from grader.cli import cli
+from test_export_qti import catalog
 
 # The elements' attributes, as PrairieLearn documents them (the ones this export uses).
 ALLOWED = {
@@ -38,7 +39,7 @@ class Elements(HTMLParser):
 @pytest.fixture(scope="module")
 def questions(tmp_path_factory):
     out = tmp_path_factory.mktemp("pl") / "questions"
-    ids = [p["id"] for p in json.loads(CliRunner().invoke(cli, ["list", "--json"]).output)]
+    ids = catalog()
     result = CliRunner().invoke(cli, ["export", "prairielearn", *ids, "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out, ids

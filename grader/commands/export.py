@@ -8,6 +8,7 @@ import click
 from grader.commands.new import parse_assignments, pinned_params
 from grader.exports import MAX_VARIANTS
 from grader.exports.gradescope import VISIBILITIES
+from grader.exports.qti import GROUPINGS
 
 VARIANTS_HELP = "Pre-drawn variants per problem (seeds counted up from --seed; repeated variants passed over)."
 
@@ -75,14 +76,20 @@ def gradescope_cmd(exam_dir, out_file, wheel_file, visibility):
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), metavar="quiz.zip",
               help="Where to write the QTI package.")
 @click.option("--title", default="", help="The quiz's title (default: the problem ids).")
-def qti_cmd(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs, out_file, title):
-    """A Canvas Classic Quizzes QTI 1.2 package: per problem part, a question group drawing one
-    of the pre-drawn variants."""
+@click.option("--groups", "groups_by", type=click.Choice(GROUPINGS), default="problem", show_default=True,
+              help="A question group per problem (each item a whole variant) or per part (exact part "
+                   "points, but a student's parts may come from different variants).")
+def qti_cmd(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs, out_file, title, groups_by):
+    """A Canvas Classic Quizzes QTI 1.2 package: per problem, a question group drawing one of the
+    pre-drawn variants."""
     from grader.exports.qti import write_qti
 
     pools = _pools(problem_ids, variants, first_seed, param_pairs, params_file, require_pairs)
-    write_qti(pools, Path(out_file), title or ", ".join(pid for pid, _ in pools))
+    uneven = write_qti(pools, Path(out_file), title or ", ".join(pid for pid, _ in pools), groups_by)
     _report(pools, variants, out_file)
+    if uneven:
+        click.echo(f"warning: Canvas gives each blank of a question an equal share, so the parts of {', '.join(uneven)} "
+                   "weigh otherwise than their points (--groups part keeps them exact)", err=True)
 
 
 @export_group.command("moodle")

@@ -218,14 +218,26 @@ def points_text(x) -> str:
     return str(int(x)) if x.is_integer() else str(x)
 
 
-def item_html(inst, parts, figure_src: dict[str, str], figs: list[Figure]) -> str:
+def entries_html(lms: LmsItem, codes: list, open_: str = "[ ", close: str = " ]"):
+    """A vector's or matrix's blanks (`codes`, one an entry, row by row) laid out as the part's
+    value: a table for a matrix, a bracketed list for a vector."""
+    if len(lms.entries) > 1:
+        width = len(lms.entries[0])
+        return markup(render_template("cloze_matrix.html.j2",
+                                      rows=[codes[r * width:(r + 1) * width] for r in range(len(lms.entries))]))
+    return markup(open_ + ", ".join(codes) + close)
+
+
+def item_html(inst, parts, figure_src: dict[str, str], figs: list[Figure], rules: Mapping[str, str] | None = None) -> str:
     """One variant's statement, figures (`figure_src`: file name -> URL) and the given parts'
-    prompts, each with its blank (`parts`: (part, blank HTML) pairs), as an item's HTML."""
+    prompts, each with its blank (`parts`: (part, blank HTML) pairs) and how to answer it (the
+    part's `lms_item` rule unless `rules` names another), as an item's HTML."""
     from grader.render import part_label, texts
 
     t = texts(inst)
+    rules = rules or {}
     shown = [{"label": part_label(inst.parts.index(p)), "points": points_text(p.points), "prompt": markup(html(t.prompts[p.id])),
-              "rule": lms_item(inst, p).rule, "blank": blank} for p, blank in parts]
+              "rule": rules.get(p.id) or lms_item(inst, p).rule, "blank": blank} for p, blank in parts]
     return render_template("lms_item.html.j2", problem=inst.problem.id, seed=inst.seed,
                            statement=markup(html(t.statement)), parts=shown,
                            figures=[{"src": figure_src[f.name], "alt": f.alt, "caption": markup(f.caption)}

@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 from grader.exports import figures as variant_figures
-from grader.exports import html, item_html, lms_item, markup, points_text, render_template, slug
+from grader.exports import entries_html, html, item_html, lms_item, markup, points_text, render_template, slug
 from grader.markup import split_math
 
 CLOZE_SPECIALS = str.maketrans({c: "\\" + c for c in "\\}#~/\""})
@@ -64,12 +64,8 @@ def _scale(inst) -> int:
 def _blank_html(lms, codes: list[str], essay_name: str):
     if not codes:
         return markup(f"<em>Answer this part in the essay question “{html_lib.escape(essay_name)}”.</em>")
-    if lms.kind == "numbers" and len(lms.entries) > 1:
-        width = len(lms.entries[0])
-        return markup(render_template("cloze_matrix.html.j2",
-                                      rows=[codes[r * width:(r + 1) * width] for r in range(len(lms.entries))]))
     if lms.kind == "numbers":
-        return markup("[ " + ", ".join(codes) + " ]")
+        return entries_html(lms, codes)
     return markup(codes[0])
 
 
