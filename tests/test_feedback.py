@@ -156,3 +156,37 @@ def test_set_and_sequence_answers_keep_the_case_they_were_written_in():
     problem = registry.get("gnn-message-passing")
     inst = problem.instance(0, problem.example)
     assert all(name.isupper() for name in inst.answer("feeds"))
+
+
+@pytest.mark.parametrize("decoder, answer, verdict, mistake", [
+    ("rnn", ["tokens", "hidden_state"], "correct", None),
+    ("rnn", "the tokens so far; final hidden state", "correct", None),
+    ("rnn", ["Tokens", "Hidden State", "log-probability"], "correct", None),  # the score is optional
+    ("rnn", ["tokens"], "incorrect", "tokens-only"),
+    ("rnn", ["tokens", "hidden_state", "cell_state"], "incorrect", "rnn-cell-state"),
+    ("rnn", ["last token", "hidden state"], "incorrect", "last-token-only"),
+    ("rnn", ["tokens", "hidden_state", "logits"], "incorrect", "distribution"),
+    ("rnn", ["tokens", "all hidden states"], "incorrect", "all-hidden-states"),
+    ("lstm", ["tokens", "h", "c"], "correct", None),
+    ("lstm", ["tokens", "hidden_state"], "incorrect", "no-cell-state"),
+    ("lstm", ["tokens", "hidden_state", "cell_state", "distribution"], "incorrect", "distribution"),
+    ("lstm", ["tokens", "hidden_state", "the weights"], "invalid", None),
+])
+def test_beam_search_stored_is_a_set_of_named_items(decoder, answer, verdict, mistake):
+    problem = registry.get("beam-search")
+    inst = problem.instance(0, dict(problem.example, decoder=decoder))
+    result = grade_part(inst, inst.part("stored"), answer, {})
+    assert (result.verdict, result.misconception) == (verdict, mistake), result.feedback
+    if verdict == "invalid":
+        assert "'the weights' is not one of the items: tokens, hidden_state, cell_state" in result.feedback
+    elif mistake is None:
+        assert "Store the sequence of tokens y_1:t and the final hidden state" in result.feedback
+        assert result.read_as["text"].startswith("{tokens, hidden_state")
+
+
+def test_beam_search_asks_what_is_stored_for_the_drawn_decoder():
+    problem = registry.get("beam-search")
+    decoders = {problem.instance(seed).params["decoder"] for seed in range(1, 20)}
+    assert decoders == {"rnn", "lstm"}
+    text = render(problem.instance(0, dict(problem.example, decoder="lstm")), "md", solution=True)
+    assert "an LSTM" in text and '"tokens", "hidden_state", "cell_state"' in text

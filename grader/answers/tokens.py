@@ -201,6 +201,6 @@ class Set(AnswerType):
 
     def rule(self) -> str:
         if self.terms:
-            return ("Give the set as a list of these items, in any order: "
+            return (f"Give the set as a list of these items, in any order (in words too, e.g. \"{self.terms[0][1][0]}\"): "
                     + ", ".join(t for t, _ in self.terms) + ".")
         return 'Give a set as a list of its items, in any order, e.g. ["w1 w2", "w2 w1"].'
