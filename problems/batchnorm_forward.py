@@ -4,7 +4,6 @@ from __future__ import annotations
 from fractions import Fraction
 from collections import Counter
 from functools import lru_cache
-from itertools import combinations_with_replacement
 from math import factorial, isqrt, prod
 
 from grader.answers.base import FollowThrough, Misconception
@@ -30,13 +29,28 @@ def deviation_sets(m: int, bound: int = 10) -> dict[int, list[tuple[int, ...]]]:
     that variance. Each has three or more distinct values and two or more magnitudes, so the
     output is not a pattern of ±1 or of two values."""
     out: dict[int, list[tuple[int, ...]]] = {}
-    for dev in combinations_with_replacement(range(-bound, bound + 1), m):
+    for dev in zero_sums(m, -bound, bound, 0):
         total = sum(d * d for d in dev)
         variance = total // m
-        if sum(dev) == 0 and total % m == 0 and variance > 1 and isqrt(variance) ** 2 == variance \
+        if total % m == 0 and variance > 1 and isqrt(variance) ** 2 == variance \
                 and len(set(dev)) >= 3 and len({abs(d) for d in dev}) >= 2:
             out.setdefault(variance, []).append(dev)
     return out
+
+
+def zero_sums(m: int, low: int, high: int, total: int):
+    """Non-decreasing tuples of m integers in [low, high] that add up to -`total`, in order."""
+    if m == 0:
+        if total == 0:
+            yield ()
+        return
+    for first in range(low, high + 1):
+        rest = -total - first  # what the other m − 1 entries, each in [first, high], must add to
+        if rest < (m - 1) * first:
+            return
+        if rest <= (m - 1) * high:
+            for tail in zero_sums(m - 1, first, high, total + first):
+                yield (first,) + tail
 
 
 # m (the batch size) and how far from the mean an example may be: a wider reach for the small
