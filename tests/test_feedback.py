@@ -190,3 +190,10 @@ def test_beam_search_asks_what_is_stored_for_the_drawn_decoder():
     assert decoders == {"rnn", "lstm"}
     text = render(problem.instance(0, dict(problem.example, decoder="lstm")), "md", solution=True)
     assert "an LSTM" in text and '"tokens", "hidden_state", "cell_state"' in text
+
+
+def test_image_as_graph_shape_entries_are_named_as_rows_and_columns():
+    inst = registry.get("image-as-graph").instance(3)
+    rows, cols = inst.answer("matrix_shape")
+    result = grade_part(inst, inst.part("matrix_shape"), [rows, cols + 5], {})
+    assert result.feedback == f"1 of 2 entries is off: the columns (c_in) (you gave {cols + 5})."
