@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from collections import Counter
 from functools import lru_cache
-from itertools import combinations_with_replacement
-from math import isqrt
+from math import factorial, isqrt, prod
 
 from grader.answers.base import FollowThrough, Misconception
 from grader.answers.lists import Vector
@@ -29,13 +29,44 @@ def deviation_sets(m: int, bound: int = 10) -> dict[int, list[tuple[int, ...]]]:
     that variance. Each has three or more distinct values and two or more magnitudes, so the
     output is not a pattern of ±1 or of two values."""
     out: dict[int, list[tuple[int, ...]]] = {}
-    for dev in combinations_with_replacement(range(-bound, bound + 1), m):
+    for dev in zero_sums(m, -bound, bound, 0):
         total = sum(d * d for d in dev)
         variance = total // m
-        if sum(dev) == 0 and total % m == 0 and variance > 1 and isqrt(variance) ** 2 == variance \
+        if total % m == 0 and variance > 1 and isqrt(variance) ** 2 == variance \
                 and len(set(dev)) >= 3 and len({abs(d) for d in dev}) >= 2:
             out.setdefault(variance, []).append(dev)
     return out
+
+
+def zero_sums(m: int, low: int, high: int, total: int):
+    """Non-decreasing tuples of m integers in [low, high] that add up to -`total`, in order."""
+    if m == 0:
+        if total == 0:
+            yield ()
+        return
+    for first in range(low, high + 1):
+        rest = -total - first  # what the other m − 1 entries, each in [first, high], must add to
+        if rest < (m - 1) * first:
+            return
+        if rest <= (m - 1) * high:
+            for tail in zero_sums(m - 1, first, high, total + first):
+                yield (first,) + tail
+
+
+# m (the batch size) and how far from the mean an example may be: a wider reach for the small
+# batches, whose deviation sets are few, so that no two of 300 seeds draw the same batch
+SIZES = (4, 5, 5, 6, 6, 6)
+REACH = {4: 20, 5: 15, 6: 10}
+MEANS = tuple(v for v in range(-20, 31) if v)  # μ = 0 would hide a misconception
+
+
+@lru_cache(maxsize=None)
+def ordered_deviation_sets(m: int) -> tuple[list[tuple[int, ...]], list[float]]:
+    """The deviation sets of a batch of m, each weighted by its number of orderings, so that
+    every ordered batch is equally likely."""
+    sets = [dev for variance in sorted(deviation_sets(m, REACH[m])) for dev in deviation_sets(m, REACH[m])[variance]]
+    counts = [factorial(m) // prod(factorial(k) for k in Counter(dev).values()) for dev in sets]
+    return sets, [c / sum(counts) for c in counts]
 
 
 def normalise(batch, mean, variance, gamma, beta, eps):
@@ -54,26 +85,24 @@ class BatchnormForward(Problem):
     source = "Midterm Review: Basics, Q3"
     params = (
         Param("batch", "list of numbers", "the layer's outputs over a mini-batch of m examples",
-              range="m = 4..6 integers (3 or more distinct) with an integer mean and a square variance",
+              range="m = 4..6 integers (3 or more distinct) with an integer mean in −20..30 and a square variance",
               check=number_list(2, 32)),
         Param("gamma", "number", "scale γ", default=1, check=number()),
         Param("beta", "number", "shift β", default=0, check=number()),
         Param("eps", "number", "ε added to the variance", default=0, check=number(0)),
     )
     example = {"batch": [1, 7, 7, 9], "gamma": 1, "beta": 0, "eps": 0}
-    paper = "integer batches with an integer mean and a square variance: every answer is a simple fraction"
-    # m = 4 has only five deviation sets: a repeat in 300 seeds is likely, not a flaw of the draw
-    variety = Variety(variants=0.99, parts={"distinct output magnitudes": 0.5})
+    paper = ("integer batches within 20 of an integer mean, with a square variance: every answer is a simple "
+             "fraction")
+    variety = Variety(parts={"distinct output magnitudes": 0.5})
     part_ids = ("mean", "variance", "output")
 
     def draw(self, rng, p):
-        m = int(rng.choice([4, 5, 5, 6, 6]))
-        by_variance = deviation_sets(m)
-        variances = sorted(by_variance)
-        sets = by_variance[variances[int(rng.integers(len(variances)))]]
-        dev = list(sets[int(rng.integers(len(sets)))])
+        m = int(rng.choice(SIZES))
+        sets, weights = ordered_deviation_sets(m)
+        dev = list(sets[int(rng.choice(len(sets), p=weights))])
         rng.shuffle(dev)
-        mean = int(rng.choice([v for v in range(-8, 11) if v]))  # μ = 0 would hide a misconception
+        mean = int(rng.choice(MEANS))
         return {"batch": [mean + int(d) for d in dev]}
 
     def measures(self, p, ctx):

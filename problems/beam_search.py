@@ -10,7 +10,7 @@ from grader.answers.choice import Boolean
 from grader.answers.numbers import Number
 from grader.answers.tokens import Sequence, Set
 from grader.figures import TreeFigure
-from grader.params import Param, integer, json_object, string_list
+from grader.params import Param, choice, integer, json_object, string_list
 from grader.problem import Part, Problem, Redraw, Variety
 from grader.registry import register
 
@@ -23,6 +23,26 @@ SHAPE_WEIGHTS = (0.225, 0.225, 0.225, 0.225, 0.1)
 MAX_NODES = 400
 SUM_SLACK = 0.005
 COMPLEXITY = "O(T*k*M*log(M))"
+DECODERS = {"rnn": "a vanilla RNN", "lstm": "an LSTM"}
+# what may be stored for each hypothesis (Discussion 8 Q2 (f)): the terms a student answers with,
+# and the ways of saying each that are read as it
+STORED = (
+    ("tokens", ("tokens so far", "the tokens so far", "token sequence", "sequence of tokens", "sequence",
+                "tokens generated so far", "generated tokens", "prefix", "words so far", "y_1:t", "y1:t")),
+    ("hidden_state", ("hidden", "h", "h_t", "final hidden state", "last hidden state", "the hidden state",
+                      "current hidden state", "hidden states", "rnn state", "rnn hidden state")),
+    ("cell_state", ("cell", "c", "c_t", "final cell state", "the cell state", "memory cell", "lstm cell state",
+                    "cell states")),
+    ("last_token", ("last token", "the last token", "previous token", "current token", "most recent token",
+                    "last word")),
+    ("distribution", ("logits", "probabilities", "next token distribution", "vocabulary distribution",
+                      "distribution over the vocabulary", "softmax", "softmax output", "output distribution",
+                      "probability distribution")),
+    ("all_hidden_states", ("all hidden states", "every hidden state", "hidden state at every step",
+                           "hidden states of every step", "all states")),
+    ("score", ("log probability", "log-probability", "logprob", "log prob", "sequence score",
+               "cumulative log probability", "total log probability")),
+)
 
 
 def prefixes(vocab: list[str], length: int) -> list[str]:
@@ -111,6 +131,8 @@ class BeamSearch(Problem):
         Param("beam_width", "integer", "beam width k", range="2", check=integer(1, 64)),
         Param("tree", "object", "prefix (tokens joined by one space; \"\" is the root) -> {token: log-probability}, "
               "2 decimals", range="drawn with no ties at any cut", check=json_object),
+        Param("decoder", "string", "the decoder's recurrent network: rnn (a vanilla RNN) or lstm",
+              range="rnn, lstm", check=choice(*DECODERS)),
     )
     example = {
         "vocab": ["neural", "network"], "length": 3, "beam_width": 2,
@@ -123,12 +145,14 @@ class BeamSearch(Problem):
             "network neural": {"neural": -0.8, "network": -0.6},
             "network network": {"neural": -0.6, "network": -0.8},
         },
+        "decoder": "rnn",
     }
     structural = ("length",)  # beam_1 ... beam_T
     part_ids = ("beam_1", "beam_2", "beam_3", "returned", "returned_logprob", "most_likely",
-                "most_likely_logprob", "is_optimal", "greedy", "complexity")
+                "most_likely_logprob", "is_optimal", "greedy", "complexity", "stored")
     paper = "log-probabilities with 2 decimals, summed by hand (M^T = 8 to 27 sequences, 81 in one variant in ten)"
-    variety = Variety(parts={"complexity": None, "greedy finds the optimum": (0.1, 0.6)})
+    # `stored` follows the decoder, an RNN or an LSTM in about half the seeds each
+    variety = Variety(parts={"complexity": None, "greedy finds the optimum": (0.1, 0.6), "stored": 0.6})
 
     def draw(self, rng, p):
         out = {}
@@ -142,6 +166,8 @@ class BeamSearch(Problem):
         vocab, length, k = (p.get(name, out.get(name)) for name in ("vocab", "length", "beam_width"))
         if "tree" not in p:
             out["tree"] = self._draw_tree(rng, vocab, length, k)
+        if "decoder" not in p:
+            out["decoder"] = list(DECODERS)[int(rng.integers(len(DECODERS)))]
         return out
 
     def measures(self, p, ctx):
@@ -223,6 +249,7 @@ class BeamSearch(Problem):
             "returned": tuple(returned.split()), "returned_logprob": Fraction(returned_score, 100),
             "most_likely": tuple(best.split()), "most_likely_logprob": Fraction(best_score, 100),
             "is_optimal": returned == best, "greedy": tuple(greedy.split()), "complexity": COMPLEXITY,
+            "decoder": DECODERS[p["decoder"]], "lstm": p["decoder"] == "lstm", "stored": self._stored(p),
             "greedy_logprob": Fraction(dict(ranked)[greedy], 100),
             "local_beams": [[tuple(s.split()) for s, _ in b] for b in local],
             "rows": [(prefix or "⟨start⟩", [logprob_text(hundredths(p["tree"][prefix][w])) for w in vocab])
@@ -284,7 +311,47 @@ class BeamSearch(Problem):
                 Misconception("exhaustive", "That is exhaustive search over all M^T sequences, which beam search "
                               "avoids.", lambda c: "O(M^T)"),
             )),
+            self._stored_part(p),
         ]
+
+    @staticmethod
+    def _stored(p, cell: bool | None = None, *extra: str) -> list[str]:
+        """What is kept for each hypothesis: the tokens so far and the state the decoder carries
+        forward (the cell state too for an LSTM, or where `cell` says so), with `extra` terms."""
+        cell = p["decoder"] == "lstm" if cell is None else cell
+        return ["tokens", "hidden_state"] + (["cell_state"] if cell else []) + list(extra)
+
+    def _stored_part(self, p) -> Part:
+        lstm = p["decoder"] == "lstm"
+        states = "hidden state and cell state" if lstm else "hidden state"
+        explanation = (f"Store the sequence of tokens y_1:t and the final {states}, so that {DECODERS[p['decoder']]} "
+                       "can continue unrolling from where it stopped. Without the stored state, extending a "
+                       "hypothesis reruns the decoder from the start: O(T) work a step instead of O(1), "
+                       "O(T²kM log M) in all.")
+        state = ("cell_state", "hidden_state") if lstm else ("hidden_state",)
+        mistakes = [
+            Misconception("tokens-only", "The tokens alone make each extension rerun the decoder over the whole "
+                          "prefix: keep its state too.", lambda c: ["tokens"]),
+            Misconception("last-token-only", "The last token and the state give the next step, but the hypothesis "
+                          "is the whole sequence: keep all its tokens, which beam search returns at the end.",
+                          lambda c: ["last_token", *state]),
+            Misconception("distribution", "The next-token distribution is computed afresh from the state at each "
+                          "step and used once; storing it (M numbers a hypothesis) is not needed.",
+                          lambda c: self._stored(p, None, "distribution")),
+            Misconception("all-hidden-states", "Only the final state is needed to continue unrolling; the states "
+                          "of earlier steps are never used again.",
+                          lambda c: ["tokens", "all_hidden_states", *state[:-1]]),
+        ]
+        if lstm:
+            mistakes.insert(0, Misconception(
+                "no-cell-state", "An LSTM carries two states from step to step: without the cell state its next "
+                "step cannot be computed.", lambda c: self._stored(p, False)))
+        else:
+            mistakes.insert(0, Misconception(
+                "rnn-cell-state", "A vanilla RNN carries only its hidden state; the cell state is an LSTM's.",
+                lambda c: self._stored(p, True)))
+        return Part("stored", Set(terms=STORED, optional=("score",), explanation=explanation),
+                    misconceptions=tuple(mistakes))
 
     def _optimality(self, p) -> str:
         c = self.solve(p)

@@ -553,7 +553,7 @@ BANK: tuple[Statement | Question, ...] = (
         "so nothing leaks into model selection.",
         negated="Validation nodes must be excised from the graph while training, or their labels leak.",
     ),
-    # -- Lecture: the signal-processing view of CNNs and RNNs; Discussion 8 Q2 (d), (f) ---------------
+    # -- Lecture: the signal-processing view of CNNs and RNNs; Discussion 8 Q2 (d), (f) ----------------
     Question(
         "sp-fir", SEQ,
         "In the signal-processing view of neural networks, which architecture corresponds to an FIR (finite "
@@ -608,30 +608,17 @@ BANK: tuple[Statement | Question, ...] = (
         traps=((1, "last-token", "Beam search ranks by the sum of the log-probabilities along the sequence; "
                                  "the trouble is pruning, not ranking."),),
     ),
+    # (f)'s "what must be stored for each hypothesis" is beam-search's set part `stored`
     Question(
-        "beam-store-rnn", SEQ,
-        "Beam search with a vanilla RNN: what must be stored for each of the k hypotheses so that it can be "
-        "extended by one token?",
-        ("The tokens so far and the final hidden state",
-         "Only the tokens so far",
-         "The final hidden state only",
-         "The tokens so far, the hidden state at every step and the logits of every step"),
-        "The tokens are the hypothesis; the hidden state lets the RNN continue without rerunning it from the "
-        "start (which would make the cost O(T²kM log M)).",
-        traps=((1, "tokens-only", "Without the hidden state each extension reruns the RNN over the whole "
-                                  "prefix: O(T) work per step instead of O(1)."),),
-    ),
-    Question(
-        "beam-store-lstm", SEQ,
-        "Beam search with an LSTM: what must be stored for each of the k hypotheses?",
-        ("The tokens so far, the hidden state and the cell state",
-         "The tokens so far and the hidden state, since the cell state is internal",
-         "Only the tokens so far, since the LSTM can be rerun",
-         "The hidden state and the cell state, without the tokens"),
-        "An LSTM carries two states from step to step; both are needed to continue unrolling, and the tokens "
-        "are the hypothesis itself.",
-        traps=((1, "no-cell-state", "The cell state is part of what the LSTM carries forward: without it the "
-                                    "next step cannot be computed."),),
+        "beam-no-stored-states", SEQ,
+        "Beam search with an RNN decoder normally stores each hypothesis's final hidden state. If it stored only "
+        "the tokens, what would generating a length-T sequence with beam width k cost (M ≥ k, top k by sorting)?",
+        ("O(T²kM log M)", "O(TkM log M), the same, since the tokens determine the hidden state",
+         "O(T²k²M log M)", "O(M^T), since every sequence must then be scored"),
+        "Rolling a hypothesis out one more step then reruns the RNN from the start: 1 step, then 2, then 3, about "
+        "T/2 on average, so each RNN pass costs O(T) instead of O(1) and the total grows by a factor of T.",
+        traps=((1, "free-recompute", "The tokens do determine the hidden state, but recomputing it means rerunning "
+                                     "the RNN over the whole prefix at every step: O(T) work each time."),),
     ),
     # -- Discussion 5, Q3 A(a), A(c), C: designing a graph ------------------------------------------
     Question(

@@ -144,7 +144,9 @@ class ConvMessagePassing(Problem):
         no_self = "You left out the self term W_me · h_me: the centre pixel sends a message to itself."
         wrap = "You wrapped around the edges; 'same' padding adds zeros outside the image."
         return [
-            Part("output", Matrix(partial=True, index="pixel [{r0}, {c0}]"), misconceptions=(
+            Part("output", Matrix(partial=True, index="pixel [{r0}, {c0}]", relations=(
+                "the kernel times the 3×3 window centred on [{r0}, {c0}] (0 outside the image), plus b",) * len(p["image"])),
+                misconceptions=(
                 Misconception("flipped-kernel", flipped, wrong("flipped", "output")),
                 Misconception("no-bias", no_bias, wrong("no-bias", "output")),
                 Misconception("no-self", no_self, wrong("no-self", "output")),

@@ -36,7 +36,7 @@ class SoftmaxRows(Matrix):
                 total = sum(float(v) for v in values[i * k:(i + 1) * k])
                 wanted = sum(float(v) for v in rvalues[i * k:(i + 1) * k])  # 1 for S itself
                 if abs(total - wanted) > ROW_SLACK * k:
-                    return Outcome.incorrect(f"Row {i + 1} sums to {total:.3g}, not {wanted:.3g}: each row sᵢ of "
+                    return Outcome.incorrect(f"Node {i + 1}'s row sums to {total:.3g}, not {wanted:.3g}: each row sᵢ of "
                                              "S is a probability distribution over the clusters.")
         return super().compare(sub, ref)
 
@@ -208,15 +208,23 @@ class Diffpool(Problem):
     def parts(self, p):
         from_logits = p["logits"] is not None
         entry = Number(**TOLERANCE) if from_logits else Number()
-        mat = Matrix(entry=entry, partial=True)
+        n, k = len(p["A"]), len((p["logits"] or p["S"])[0])
+
+        def mat(index, relation, rows):
+            return Matrix(entry=entry, partial=True, index=index, relations=(relation,) * rows)
+
+        pooled = mat("cluster {r}, entry {c}", "h'_{r} = Σᵢ S_i{r} hᵢ", k)
+        adjacency = mat("clusters {r} and {c}", "A'_{r}{c} = (column {r} of S)ᵀ A (column {c} of S)", k)
+        links = mat("nodes {r} and {c}", "s_{r} · s_{c}", n)
         kinds = {"link_loss": entry, "entropy_loss": Number(**TOLERANCE)}
 
         def wrong(name, part):
-            return lambda c: distinct(c["wrong"][name], c[part], kinds.get(part, mat))
+            return lambda c: distinct(c["wrong"][name], c[part], kinds.get(part, Matrix(entry=entry)))
 
         out = []
         if from_logits:
-            out.append(Part("S", SoftmaxRows(), misconceptions=(
+            out.append(Part("S", SoftmaxRows(index="node {r}, cluster {c}", relations=(
+                "s_{r} = softmax of row {r} of L",) * n), misconceptions=(
                 Misconception("column-softmax", "You normalised each column; each node's row sᵢ is a "
                               "probability distribution over the clusters, so the softmax runs along rows.",
                               lambda c: distinct(c["wrong"]["column-softmax"], c["S"], SoftmaxRows())),
@@ -224,16 +232,16 @@ class Diffpool(Problem):
         logit_note = (Misconception("raw-logits", "You used the logits themselves; S is their row softmax.",
                                     wrong("raw-logits-H", "H_pooled")),) if from_logits else ()
         out += [
-            Part("H_pooled", mat, misconceptions=(
+            Part("H_pooled", pooled, misconceptions=(
                 Misconception("transposed", "That is HᵀS, the transpose: the pooled graph has one row per "
                               "cluster, Sᵀ H (k×d).", wrong("HtS", "H_pooled")),
             ) + logit_note),
-            Part("A_pooled", mat, misconceptions=(
+            Part("A_pooled", adjacency, misconceptions=(
                 Misconception("forgot-right-S", "SᵀA is only half the product: the pooled adjacency is "
                               "Sᵀ A S, k×k.", wrong("StA", "A_pooled")),
             ) + ((Misconception("raw-logits", "You used the logits themselves; S is their row softmax.",
                                 wrong("raw-logits-A", "A_pooled")),) if from_logits else ())),
-            Part("soft_links", mat, misconceptions=(
+            Part("soft_links", links, misconceptions=(
                 Misconception("StS", "That is SᵀS (k×k, overlaps between clusters); the link prediction "
                               "is S Sᵀ (N×N): entry (i, j) is sᵢ·sⱼ.", wrong("StS", "soft_links")),
             )),

@@ -50,6 +50,26 @@ def random_connected_edges(rng, n: int, extra: int, max_degree: int = 3) -> list
     return sorted(edges)
 
 
+def neighbours_of(nodes: list[str], edges: list) -> dict[str, list[str]]:
+    """Each node's neighbours, in the order of `nodes`."""
+    pairs = {frozenset(e) for e in edges}
+    return {n: [m for m in nodes if m != n and frozenset((n, m)) in pairs] for n in nodes}
+
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def node_rows(nodes: list[str], edges: list | None, t: int) -> Matrix:
+    """A G⁽ᵗ⁾ answer: one row per node, each wrong entry named by its node and shown with the
+    update that gives the row (with message passing where `edges` are given)."""
+    def state(n, k):
+        return f"v_{n}⁽{str(k).translate(SUPERSCRIPT)}⁾"
+
+    terms = neighbours_of(nodes, edges) if edges is not None else {n: [] for n in nodes}
+    return Matrix(partial=True, index="node {row}, entry {c}", labels=(tuple(nodes),), relations=tuple(
+        f"{state(n, t)} = " + " + ".join(f"W {state(m, t - 1)}" for m in [n] + terms[n]) for n in nodes))
+
+
 def distances(nodes: list[str], edges: list, start: str) -> dict[str, int]:
     """Breadth-first hop counts from `start` to every node it reaches."""
     neighbours = {v: [] for v in nodes}
@@ -240,8 +260,7 @@ class GnnMessagePassing(Problem):
         W, W_U = fraction_matrix("W", p["W"]), fraction_matrix("W_U", p["W_U"])
         v0 = {n: [as_fraction("features", x) for x in p["features"][n]] for n in nodes}
         U0 = [as_fraction("U", x) for x in p["U"]]
-        neighbours = {n: [b if a == n else a for a, b in p["edges"] if n in (a, b)] for n in nodes}
-        neighbours = {n: [m for m in nodes if m in nb] for n, nb in neighbours.items()}
+        neighbours = neighbours_of(nodes, p["edges"])
 
         def layer(state, self_term=True, transform_neighbours=True):
             f = {n: matvec(W, state[n]) for n in nodes}
@@ -307,29 +326,29 @@ class GnnMessagePassing(Problem):
                               lambda c: distinct(c["mp_wrong"]["raw"][layer - 1], c[part])),
             )
 
-        node_rows = Matrix(partial=True)
+        nodes, edges = p["nodes"], p["edges"]
         one_layer = Misconception(
             "one-layer", "That is G⁽¹⁾: two layers were asked, so apply the update a second time to G⁽¹⁾.",
             lambda c: distinct(c["mp_1"], c["mp_2"]))
         return [
-            Part("no_mp_1", node_rows, misconceptions=(
+            Part("no_mp_1", node_rows(nodes, None, 1), misconceptions=(
                 Misconception("message-passing", "You added the neighbours' messages; this update is "
                               "f_v alone, each node on its own.", lambda c: distinct(c["mp_1"], c["no_mp_1"])),
                 Misconception("transposed-W", "You multiplied by Wᵀ (or v W): f_v(v) = W v, rows of W "
                               "times the column v.", lambda c: distinct(
                                   [matvec(list(zip(*c["W_rows"])), c["v0"][n]) for n in c["v0"]], c["no_mp_1"])),
             )),
-            Part("no_mp_2", node_rows, misconceptions=(
+            Part("no_mp_2", node_rows(nodes, None, 2), misconceptions=(
                 Misconception("one-layer", "That is G⁽¹⁾: apply f_v a second time, to G⁽¹⁾.",
                               lambda c: distinct(c["no_mp_1"], c["no_mp_2"])),
                 Misconception("message-passing", "You added the neighbours' messages; without message "
                               "passing each node is updated on its own.", lambda c: distinct(c["mp_2"], c["no_mp_2"])),
             )),
-            Part("mp_1", node_rows, misconceptions=message_mistakes(1) + (
+            Part("mp_1", node_rows(nodes, edges, 1), misconceptions=message_mistakes(1) + (
                 Misconception("no-message-passing", "That is the update without message passing; add "
                               "f_v(vⱼ) for every neighbour j.", lambda c: distinct(c["no_mp_1"], c["mp_1"])),
             )),
-            Part("mp_2", node_rows, misconceptions=(one_layer,) + message_mistakes(2) + (
+            Part("mp_2", node_rows(nodes, edges, 2), misconceptions=(one_layer,) + message_mistakes(2) + (
                 Misconception("layer-0-messages", "In the second layer the messages come from G⁽¹⁾, not "
                               "from the original vectors.", lambda c: distinct(
                                   [vsum([matvec(c["W_rows"], c["mp1"][n])] + [c["f0"][m] for m in c["neighbours"][n]], c["d"])
@@ -373,7 +392,7 @@ class GnnMessagePassing(Problem):
                 Misconception("global-without-U", "The rule keeps the global state's own term f_U(U⁽ᵗ⁾): "
                               "U⁽ᵗ⁾ feeds U⁽ᵗ⁺¹⁾ along with every node.", lambda c: c["global_feeds"][1:]),
             )),
-            Part("global_1", Vector(partial=True), misconceptions=tuple(
+            Part("global_1", Vector(partial=True, index="U⁽¹⁾ entry {i}"), misconceptions=tuple(
                 Misconception(name, text, lambda c, name=name: distinct(c["global_wrong"][name], c["global_1"]))
                 for name, text in (
                     ("raw-nodes", "You added the raw node vectors vᵢ; this rule sums the transformed ones, f_v(vᵢ)."),

@@ -115,7 +115,7 @@ class ImageAsGraph(Problem):
         def wrong(name, part, kind=None):
             return lambda c: distinct(c["wrong"][name], c[part], kind)
 
-        shape = Vector(entry=EXACT)
+        shape = Vector(entry=EXACT, labels=(("the rows (c_out)", "the columns (c_in)"),))
         return [
             Part("nodes", EXACT, misconceptions=(
                 Misconception("padding-nodes", "Zero padding is not part of the graph: the nodes are the "

@@ -57,7 +57,7 @@ def test_show_table(invoke):
 
 def test_show_json(invoke):
     info = json.loads(invoke("show", "beam-search", "--json").stdout)
-    assert [q["name"] for q in info["params"]] == ["vocab", "length", "beam_width", "tree"]
+    assert [q["name"] for q in info["params"]] == ["vocab", "length", "beam_width", "tree", "decoder"]
     parts = {p["id"]: p for p in info["parts"]}
     assert parts["is_optimal"]["type"] == "boolean" and parts["complexity"]["type"] == "bigo"
     assert parts["beam_1"]["type"] == "set" and parts["returned"]["type"] == "sequence"
@@ -222,11 +222,11 @@ def test_check_rebuilds_from_seed_when_params_are_drawn(invoke, write_json, tmp_
 
 
 def test_check_with_key_ignores_submitted_params(invoke, write_json, tmp_path):
-    invoke("new", "batchnorm-forward", "--seed", 11, "--out", tmp_path / "v")
+    invoke("new", "batchnorm-forward", "--seed", 12, "--out", tmp_path / "v")  # mean 25, not BN_PARAMS's 6
     key_path = tmp_path / "v" / "key.json"
     key = json.loads(key_path.read_text())
     right = {p["id"]: p["answer"] for p in key["parts"]}
-    easier = {"problem": "batchnorm-forward", "seed": 11, "params": BN_PARAMS,
+    easier = {"problem": "batchnorm-forward", "seed": 12, "params": BN_PARAMS,
               "answers": {"mean": "6", "variance": "9", "output": ["-5/3", "1/3", "1/3", "1"]}}
     graded = json.loads(invoke("check", write_json("easy.json", easier), "--key", key_path, "--json").stdout)
     assert graded["score"] < 3 and graded["parts"][0]["verdict"] == "incorrect"

@@ -370,7 +370,7 @@ def test_beam_search_parts_are_the_same_for_the_whole_exam(invoke, tmp_path):
     pinned = text + "params = { length = 2 }\n"
     assert build(invoke, tmp_path, tmp_path / "out2", text=pinned, students=3).exit_code == 0
     key = json.loads((tmp_path / "out2/staff/key.json").read_text())
-    assert all(len(e[0]["parts"]) == 9 for e in key["students"].values())
+    assert all(len(e[0]["parts"]) == 10 for e in key["students"].values())  # beam_1, beam_2 and 8 more
 
 
 def test_paper_without_xelatex_is_a_one_line_error(invoke, tmp_path, monkeypatch):

@@ -27,7 +27,8 @@ def test_conv_message_passing_names_pixels_from_zero():
     output = [row[:] for row in inst.answer("output")]
     output[0][0] = 99
     result = grade_part(inst, inst.part("output"), output, {})
-    assert "pixel [0, 0] (you gave 99)" in result.feedback and "(1, 1)" not in result.feedback
+    assert "pixel [0, 0] (you gave 99; the kernel times the 3×3 window centred on [0, 0]" in result.feedback
+    assert "(1, 1)" not in result.feedback
 
 
 def test_cnn_shapes_with_the_batch_dimension_are_named():
@@ -60,7 +61,7 @@ def test_softmax_rows_must_sum_to_one():
     far = [r[:] for r in rows]
     far[0] = [far[0][0], far[0][1] + 0.2]
     result = grade_part(inst, inst.part("S"), far, {})
-    assert result.verdict == "incorrect" and "Row 1 sums to" in result.feedback
+    assert result.verdict == "incorrect" and "Node 1's row sums to" in result.feedback
     rounded = [[round(x, 2) for x in r] for r in rows]
     assert grade_part(inst, inst.part("S"), rounded, {}).verdict == "correct"
 
@@ -112,3 +113,87 @@ def test_autoencoder_statements_ask_for_the_reason():
     assert grade_part(inst, part, right, {}).verdict == "correct"
     wrong = next(o for o in asked["reason"]["options"] if o != right)
     assert grade_part(inst, part, wrong, {}).verdict == "incorrect"
+
+
+def test_gnn_matrix_entries_are_named_by_node_with_the_update():
+    problem = registry.get("gnn-message-passing")
+    inst = problem.instance(0, problem.example)
+    for pid, relation in (("mp_1", "v_B⁽¹⁾ = W v_B⁽⁰⁾ + W v_A⁽⁰⁾ + W v_C⁽⁰⁾"), ("no_mp_2", "v_B⁽²⁾ = W v_B⁽¹⁾")):
+        rows = [row[:] for row in inst.answer(pid)]
+        rows[1][0] = 99
+        result = grade_part(inst, inst.part(pid), rows, {})
+        assert result.feedback == f"1 of 8 entries is off: node B, entry 1 (you gave 99; {relation})."
+
+
+def test_diffpool_entries_are_named_by_cluster_and_node():
+    inst = registry.get("diffpool").instance(1)
+    pooled = [row[:] for row in inst.answer("H_pooled")]
+    pooled[1][0] = 99
+    result = grade_part(inst, inst.part("H_pooled"), pooled, {})
+    assert "cluster 2, entry 1 (you gave 99; h'_2 = Σᵢ S_i2 hᵢ)" in result.feedback
+    links = [row[:] for row in inst.answer("soft_links")]
+    links[2][0] = 99
+    assert "nodes 3 and 1 (you gave 99; s_3 · s_1)" in grade_part(inst, inst.part("soft_links"), links, {}).feedback
+
+
+def test_labelled_rows_and_columns_name_an_entry():
+    from grader.answers.lists import Matrix
+
+    kind = Matrix(labels=(("A", "B"), ("C", "D")))
+    assert kind.grade([[1, 2], [3, 9]], [[1, 2], [3, 4]]).feedback == "1 of 4 entries is off: row B, column D (you gave 9)."
+    assert Matrix().grade([[1, 2], [3, 9]], [[1, 2], [3, 4]]).feedback == "1 of 4 entries is off: (2, 2) (you gave 9)."
+
+
+def test_set_and_sequence_answers_keep_the_case_they_were_written_in():
+    from grader.answers.tokens import Sequence, Set
+
+    outcome = Set().grade(["Neural Network", "Deep Learning"], ["neural network", "network neural"])
+    assert outcome.feedback == '1 expected item missing; not expected: "Deep Learning".'
+    assert outcome.read_as["text"] == "{Neural Network, Deep Learning}"
+    assert Set().grade("Neural Network; NETWORK neural", ["neural network", "network neural"]).verdict == "correct"
+    seq = Sequence().grade("Neural Network", ("neural", "network"))
+    assert seq.verdict == "correct" and seq.read_as == {"text": "Neural Network", "latex": r"\text{Neural Network}"}
+    problem = registry.get("gnn-message-passing")
+    inst = problem.instance(0, problem.example)
+    assert all(name.isupper() for name in inst.answer("feeds"))
+
+
+@pytest.mark.parametrize("decoder, answer, verdict, mistake", [
+    ("rnn", ["tokens", "hidden_state"], "correct", None),
+    ("rnn", "the tokens so far; final hidden state", "correct", None),
+    ("rnn", ["Tokens", "Hidden State", "log-probability"], "correct", None),  # the score is optional
+    ("rnn", ["tokens"], "incorrect", "tokens-only"),
+    ("rnn", ["tokens", "hidden_state", "cell_state"], "incorrect", "rnn-cell-state"),
+    ("rnn", ["last token", "hidden state"], "incorrect", "last-token-only"),
+    ("rnn", ["tokens", "hidden_state", "logits"], "incorrect", "distribution"),
+    ("rnn", ["tokens", "all hidden states"], "incorrect", "all-hidden-states"),
+    ("lstm", ["tokens", "h", "c"], "correct", None),
+    ("lstm", ["tokens", "hidden_state"], "incorrect", "no-cell-state"),
+    ("lstm", ["tokens", "hidden_state", "cell_state", "distribution"], "incorrect", "distribution"),
+    ("lstm", ["tokens", "hidden_state", "the weights"], "invalid", None),
+])
+def test_beam_search_stored_is_a_set_of_named_items(decoder, answer, verdict, mistake):
+    problem = registry.get("beam-search")
+    inst = problem.instance(0, dict(problem.example, decoder=decoder))
+    result = grade_part(inst, inst.part("stored"), answer, {})
+    assert (result.verdict, result.misconception) == (verdict, mistake), result.feedback
+    if verdict == "invalid":
+        assert "'the weights' is not one of the items: tokens, hidden_state, cell_state" in result.feedback
+    elif mistake is None:
+        assert "Store the sequence of tokens y_1:t and the final hidden state" in result.feedback
+        assert result.read_as["text"].startswith("{tokens, hidden_state")
+
+
+def test_beam_search_asks_what_is_stored_for_the_drawn_decoder():
+    problem = registry.get("beam-search")
+    decoders = {problem.instance(seed).params["decoder"] for seed in range(1, 20)}
+    assert decoders == {"rnn", "lstm"}
+    text = render(problem.instance(0, dict(problem.example, decoder="lstm")), "md", solution=True)
+    assert "an LSTM" in text and '"tokens", "hidden_state", "cell_state"' in text
+
+
+def test_image_as_graph_shape_entries_are_named_as_rows_and_columns():
+    inst = registry.get("image-as-graph").instance(3)
+    rows, cols = inst.answer("matrix_shape")
+    result = grade_part(inst, inst.part("matrix_shape"), [rows, cols + 5], {})
+    assert result.feedback == f"1 of 2 entries is off: the columns (c_in) (you gave {cols + 5})."

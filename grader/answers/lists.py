@@ -108,8 +108,15 @@ class Vector(AnswerType):
     partial: bool = False
     ndim: int = 1
     # how feedback names an entry, as the exercise numbers it: a format with {i} (position from 1),
-    # {i0} (from 0) and, for matrices, {r}, {c} (from 1) and {r0}, {c0} (from 0)
+    # {i0} (from 0) and, for matrices, {r}, {c} (from 1) and {r0}, {c0} (from 0); {row} and {col}
+    # are the names in `labels`
     index: str = ""
+    # the names the exercise gives the rows (a vector's entries) and the columns, e.g. the nodes:
+    # ((row names...), (column names...)); without `index`, an entry is "row B, column C"
+    labels: tuple[tuple[str, ...], ...] = ()
+    # what each row (a vector's entry) should be, as the exercise writes it, shown after the
+    # student's value: a format with the fields of `index`, e.g. "v_B⁽¹⁾ = W v_B⁽⁰⁾ + W v_A⁽⁰⁾"
+    relations: tuple[str, ...] = ()
 
     def structure(self, raw: Any) -> tuple[tuple[int, ...], list]:
         """The shape and the raw entries of an answer, before any entry is read. A column
@@ -173,7 +180,7 @@ class Vector(AnswerType):
         wrong = [i for i, (s, r) in enumerate(zip(svals, rvals)) if not self.entry.close(s, r)]
         if not wrong:
             return Outcome.correct()
-        names = "; ".join(f"{self._name(i, rshape)} (you gave {self.entry.canonical(svals[i])})"
+        names = "; ".join(f"{self._name(i, rshape)} (you gave {self.entry.canonical(svals[i])}{self._relation(i, rshape)})"
                           for i in wrong[:6]) + (" …" if len(wrong) > 6 else "")
         verb = "is" if len(wrong) == 1 else "are"
         feedback = f"{len(wrong)} of {len(rvals)} entries {verb} off: {names}."
@@ -182,11 +189,23 @@ class Vector(AnswerType):
         return Outcome.incorrect(feedback)
 
     def _name(self, i: int, shape: tuple[int, ...]) -> str:
-        if not self.index:
+        index = self.index or (("row {row}, column {col}" if len(shape) == 2 else "{row}") if self.labels else "")
+        if not index:
             return ("entry " if len(shape) < 2 else "") + _index(i, shape)
-        cols = shape[1] if len(shape) == 2 and shape[1] else 1
-        r0, c0 = divmod(i, cols)
-        return self.index.format(i=i + 1, i0=i, r=r0 + 1, c=c0 + 1, r0=r0, c0=c0)
+        return index.format(**self._fields(i, shape))
+
+    def _relation(self, i: int, shape: tuple[int, ...]) -> str:
+        fields = self._fields(i, shape)
+        r0 = fields["r0"]
+        return f"; {self.relations[r0].format(**fields)}" if r0 < len(self.relations) else ""
+
+    def _fields(self, i: int, shape: tuple[int, ...]) -> dict:
+        """The fields of `index` and `relations` for the i-th entry (a vector's entries are its rows)."""
+        r0, c0 = divmod(i, shape[1] if len(shape) == 2 and shape[1] else 1)
+        names = [list(axis) for axis in self.labels] + [[], []]
+        row = names[0][r0] if r0 < len(names[0]) else r0 + 1
+        col = names[1][c0] if c0 < len(names[1]) else c0 + 1
+        return {"i": i + 1, "i0": i, "r": r0 + 1, "c": c0 + 1, "r0": r0, "c0": c0, "row": row, "col": col}
 
     def plain(self, parsed) -> Any:
         shape, vals = self.reference(parsed)

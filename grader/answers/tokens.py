@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.answers.base import AnswerType, Outcome, check_size
+from grader.answers.choice import _with_explanation
 from grader.answers.numbers import normalise_text
 from grader.errors import AnswerParseError
 
@@ -19,7 +20,8 @@ MAX_ITEMS = 1000
 
 
 def tokens_of(raw: Any) -> tuple[str, ...]:
-    """A token sequence from a string ("neural network") or a list of tokens."""
+    """A token sequence from a string ("neural network") or a list of tokens, each word as
+    written (compared through `folded`)."""
     if isinstance(raw, str):
         check_size(raw)
         words = _SPLIT.split(normalise_text(raw))
@@ -31,15 +33,35 @@ def tokens_of(raw: Any) -> tuple[str, ...]:
         words = [w for t in raw for w in _SPLIT.split(normalise_text(t))]
     else:
         raise AnswerParseError("expected a sequence of words, as a string or a list of strings")
-    out = tuple(w.strip(_STRIP).lower() for w in words)
-    out = tuple(w for w in out if w)
+    out = tuple(w for w in (w.strip(_STRIP) for w in words) if w)
     if len(out) > MAX_ITEMS:
         raise AnswerParseError(f"more than {MAX_ITEMS} words")
     return out
 
 
+def folded(seq: tuple[str, ...]) -> tuple[str, ...]:
+    """A sequence as compared: case does not matter."""
+    return tuple(w.casefold() for w in seq)
+
+
 def _show(seq: tuple[str, ...]) -> str:
     return " ".join(seq)
+
+
+_TEX_SPECIAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&", "%": r"\%",
+                "#": r"\#", "$": r"\$", "^": r"\hat{}", "~": r"\sim "}
+
+
+def _latex(text: str) -> str:
+    """Words as LaTeX math for `read_as`: runs of text in \\text{}, LaTeX's special characters
+    between them as math symbols (valid LaTeX that converts to MathML as it reads)."""
+    pieces = re.split(r"([\\{}_&%#$^~])", text)
+    return "".join(_TEX_SPECIAL[p] if p in _TEX_SPECIAL else r"\text{" + p + "}" for p in pieces if p)
+
+
+def _phrase(words: tuple[str, ...]) -> str:
+    """A vocabulary term as looked up: case, underscores and hyphens do not matter."""
+    return " ".join(re.sub(r"[_\-]+", " ", " ".join(words)).casefold().split())
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class Sequence(AnswerType):
         return seq
 
     def compare(self, sub, ref) -> Outcome:
+        sub, ref = folded(sub), folded(ref)
         if sub == ref:
             return Outcome.correct()
         if sorted(sub) == sorted(ref):
@@ -73,9 +96,12 @@ class Sequence(AnswerType):
     def perturb(self, ref, rng) -> list[Any]:
         ref = self.reference(ref)
         out = [_show(ref[:-1] or ("nothing",))]
-        if len(set(ref)) > 1:
+        if len(set(folded(ref))) > 1:
             out.append(_show(tuple(reversed(ref))) if tuple(reversed(ref)) != ref else _show(ref[1:] + ref[:1]))
         return out
+
+    def show(self, parsed) -> dict:
+        return {"text": _show(parsed), "latex": _latex(_show(parsed))}
 
     def rule(self) -> str:
         return 'Write a sequence as its words in order, separated by spaces, e.g. "w1 w2 w3".'
@@ -83,11 +109,26 @@ class Sequence(AnswerType):
 
 @dataclass(frozen=True)
 class Set(AnswerType):
-    """A set of token sequences: order and duplicates do not matter. `partial` gives credit
-    for the share right (right items less wrong ones, over the reference's size)."""
+    """A set of token sequences: order, case and duplicates do not matter. `partial` gives
+    credit for the share right (right items less wrong ones, over the reference's size).
+
+    With `terms` ((term, synonyms), ...) the items come from that documented vocabulary: each is
+    read as its term (a synonym, or the term with spaces for underscores, in any case) and
+    anything else is invalid; `optional` terms are right to give and right to leave out.
+    `explanation` follows the verdict, as with a choice."""
 
     name = "set"
     partial: bool = False
+    terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    optional: tuple[str, ...] = ()
+    explanation: str = ""
+
+    def _term(self, seq: tuple[str, ...]) -> tuple[str, ...]:
+        said = _phrase(seq)
+        for term, synonyms in self.terms:
+            if said == _phrase((term,)) or said in (_phrase((s,)) for s in synonyms):
+                return (term,)
+        raise AnswerParseError(f"{_show(seq)[:40]!r} is not one of the items: {', '.join(t for t, _ in self.terms)}")
 
     def parse(self, raw: Any) -> tuple[tuple[str, ...], ...]:
         if isinstance(raw, str):
@@ -104,21 +145,28 @@ class Set(AnswerType):
             raise AnswerParseError("expected a list of sequences")
         if len(raw) > MAX_ITEMS:
             raise AnswerParseError(f"more than {MAX_ITEMS} items")
-        items = []
+        items, seen = [], set()
         for i, item in enumerate(raw):
             try:
                 seq = tokens_of(item)
+                if seq and self.terms:
+                    seq = self._term(seq)
             except AnswerParseError as exc:
                 raise AnswerParseError(f"item {i + 1}: {exc.message}") from None
-            if seq and seq not in items:
+            if seq and folded(seq) not in seen:
+                seen.add(folded(seq))
                 items.append(seq)
         return tuple(items)
 
     def compare(self, sub, ref) -> Outcome:
-        missing = [s for s in ref if s not in sub]
-        extra = [s for s in sub if s not in ref]
+        optional = {(t,) for t in self.optional}
+        sub = [s for s in sub if s not in optional]
+        ref = [s for s in ref if s not in optional]
+        sub_keys, ref_keys = {folded(s) for s in sub}, {folded(s) for s in ref}
+        missing = [s for s in ref if folded(s) not in sub_keys]
+        extra = [s for s in sub if folded(s) not in ref_keys]
         if not missing and not extra:
-            return Outcome.correct()
+            return _with_explanation(Outcome.correct(), self.explanation)
         notes = []
         if missing:
             notes.append(f"{len(missing)} expected item{'s' if len(missing) > 1 else ''} missing")
@@ -126,21 +174,33 @@ class Set(AnswerType):
             notes.append("not expected: " + ", ".join(f'"{_show(s)}"' for s in extra[:5]))
         feedback = "; ".join(notes) + "."
         if self.partial:
-            return Outcome.fraction((len(ref) - len(missing) - len(extra)) / len(ref), feedback)
-        return Outcome.incorrect(feedback[0].upper() + feedback[1:])
+            verdict = Outcome.fraction((len(ref) - len(missing) - len(extra)) / len(ref), feedback)
+        else:
+            verdict = Outcome.incorrect(feedback[0].upper() + feedback[1:])
+        return _with_explanation(verdict, self.explanation)
 
     def canonical(self, ref) -> Any:
         return [_show(s) for s in self.reference(ref)]
 
     def notations(self, ref) -> list[Any]:
         ref = self.reference(ref)
-        return [[list(s) for s in reversed(ref)], "; ".join(_show(s) for s in ref)]
-
-    def perturb(self, ref, rng) -> list[Any]:
-        ref = self.reference(ref)
-        out = [[_show(s) for s in ref[:-1]] or ["nothing"]]
-        out.append([_show(s) for s in ref] + ["zzz"])
+        out = [[list(s) for s in reversed(ref)], "; ".join(_show(s) for s in ref)]
+        if self.terms:
+            said = dict(self.terms)
+            out.append(", ".join((said[s[0]] or (s[0],))[0].upper() for s in ref))
         return out
 
+    def perturb(self, ref, rng) -> list[Any]:
+        kept = [_show(s) for s in self.reference(ref) if s[0] not in self.optional]
+        wrong = next((t for t, _ in self.terms if t not in kept and t not in self.optional), "zzz")
+        return [kept[:-1] or ["nothing"], kept + [wrong]]
+
+    def show(self, parsed) -> dict:
+        text = "{" + ", ".join(_show(s) for s in parsed) + "}"
+        return {"text": text, "latex": r"\{" + ", ".join(_latex(_show(s)) for s in parsed) + r"\}"}
+
     def rule(self) -> str:
+        if self.terms:
+            return (f"Give the set as a list of these items, in any order (in words too, e.g. \"{self.terms[0][1][0]}\"): "
+                    + ", ".join(t for t, _ in self.terms) + ".")
         return 'Give a set as a list of its items, in any order, e.g. ["w1 w2", "w2 w1"].'
