@@ -31,6 +31,7 @@ from typing import Any, Iterator
 from grader import __version__
 from grader.errors import AnswerFileError, ExamError, GraderError
 from grader.exam.files import sha256
+from grader.exam.key import KeyIndex
 from grader.exam.points import exact, round_parts, shown, total
 from grader.text import one_line
 
@@ -251,10 +252,15 @@ def grade_task(task: tuple) -> dict:
     from grader.checking import match_answers
     from grader.submission import loads, parse_submission
 
-    name, data, sid, entries_json, todo, accepts = task
+    name, path, digest, sid, key_path, (start, end), todo, accepts = task
+    read = _read_submission(name, Path(path))
+    if isinstance(read, str) or submission_digest(name, read[0]) != digest:
+        return {"skipped": f"{name}: the file changed while it was being graded; run again"}
     try:
-        sub = parse_submission(loads(data, name, "answers file"), name)
-        entries = json.loads(entries_json)
+        sub = parse_submission(loads(read[0], name, "answers file"), name)
+        with open(key_path, "rb") as fh:
+            fh.seek(start)
+            entries = loads(fh.read(end - start), key_path, "key file")
         matched = match_answers([(e, f"students.{sid}[{i}]") for i, e in enumerate(entries)], sub, name)
         return {"problems": {i: grade_problem(entries[i], matched[i].answers, matched[i].field, name, sid, i,
                                               accepts.get(i, [])) for i in todo}}
@@ -262,6 +268,11 @@ def grade_task(task: tuple) -> dict:
         return {"skipped": one_line(str(exc), 500)}
     except Exception as exc:  # noqa: BLE001 - one submission never stops the run
         return {"skipped": f"{name}: could not be graded ({type(exc).__name__}: {_shown(str(exc))})"}
+
+
+def submission_digest(name: str, data: bytes) -> str:
+    """What a cached result is filed under: the file's name and bytes."""
+    return sha256(name.encode("utf-8", "surrogatepass") + b"\x00" + data)
 
 
 def _crashed(task: tuple, exc: BaseException) -> dict:
@@ -306,6 +317,15 @@ def _read_submission(name: str, path: Path) -> tuple[bytes, float] | str:
     return data, info.st_mtime
 
 
+def read_manifest(exam_dir: Path) -> dict:
+    """staff/manifest.json (empty when missing)."""
+    from grader.submission import loads
+
+    path = exam_dir / "staff" / "manifest.json"
+    manifest = loads(path.read_bytes(), str(path), "manifest") if path.is_file() else {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def read_key(exam_dir: Path) -> tuple[dict, bytes, dict]:
     """The staff key (checked for shape), its bytes and the manifest (empty when missing)."""
     from grader.submission import loads
@@ -322,11 +342,7 @@ def read_key(exam_dir: Path) -> tuple[dict, bytes, dict]:
     for sid, entries in students.items():
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise ExamError(f"malformed entry for student {sid!r}", where=str(key_path))
-    manifest = {}
-    manifest_path = exam_dir / "staff" / "manifest.json"
-    if manifest_path.is_file():
-        manifest = loads(manifest_path.read_bytes(), str(manifest_path), "manifest")
-    return key, data, manifest if isinstance(manifest, dict) else {}
+    return key, data, read_manifest(exam_dir)
 
 
 def columns_of(key: dict) -> list[Column]:
@@ -427,30 +443,37 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     from grader.exam.parallel import run_all
     from grader.submission import loads, parse_submission
 
-    key, key_bytes, manifest = read_key(exam_dir)
-    key_sha, title = sha256(key_bytes), str(manifest.get("title") or key["exam"])
-    del key_bytes
-    columns = columns_of(key)
+    index = KeyIndex(exam_dir / "staff" / "key.json")
+    manifest = read_manifest(exam_dir)
+    key_sha, title = index.sha256, str(manifest.get("title") or index.exam)
+    columns = columns_of({"students": {index.ids[0]: index.entries(index.ids[0])}})
     roster = manifest.get("students") if isinstance(manifest.get("students"), dict) else {}
     students = {}
-    for sid in sorted(key["students"]):
+    for sid in sorted(index.ids):
         info = roster.get(sid) if isinstance(roster.get(sid), dict) else {}
         students[sid] = {k: str(v) for k, v in info.items() if k not in ("variants", "files")}
         students[sid].setdefault("name", "")
         students[sid].setdefault("email", "")
-    # the key as one JSON text per student: a task carries its student's entries only
-    entries_json = {sid: json.dumps(entries, sort_keys=True) for sid, entries in key["students"].items()}
-    points = {sid: [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
-                    for e in entries] for sid, entries in key["students"].items()}
-    exam_id = key["exam"]
-    del key, manifest, roster  # the key lives on as one JSON text per student
+    exam_id = index.exam
+    del manifest, roster
+    # each student's part points, read from the key when first needed; equal layouts are one object
+    points_by_student: dict[str, list[dict]] = {}
+    layouts: dict[str, list[dict]] = {}
+
+    def points_of(sid: str, entries: list[dict] | None = None) -> list[dict]:
+        if sid not in points_by_student:
+            layout = [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
+                      for e in entries or index.entries(sid)]
+            points_by_student[sid] = layouts.setdefault(repr(layout), layout)
+        return points_by_student[sid]
+
     rules = load_overrides(overrides_file, columns, set(students))
     hashes = problem_file_hashes(columns)
     previous = _read_json(out / "inputs.json")
     kept_scores = scores_from_json(_read_json(out / "scores.json"))
     if scores_dir is not None:
         kept_scores.update(read_scores(scores_dir, columns, lambda sid, label, part: _part_points(
-            points, columns, sid, label, part)))
+            points_of, columns, sid, label, part)))
 
     accepts_of = {}  # (student, column) -> [(part, answer)]: the [[accept]] rules that apply
 
@@ -460,8 +483,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
                                           for part in col.parts if r.covers(col.label, col.problem, part, sid)]
         return accepts_of[sid, col.index]
 
-    def inputs(sid: str) -> list[str]:
-        entries = json.loads(entries_json[sid])
+    def inputs(sid: str, entries: list[dict]) -> list[str]:
         return [_inputs_digest(__version__, hashes[col.problem], entries[col.index], accepts(sid, col))
                 for col in columns]
 
@@ -485,14 +507,16 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
             if sub.exam is not None and sub.exam != exam_id:
                 raise AnswerFileError(f"the submission is for exam {sub.exam!r}, not {exam_id!r}",
                                       path=name, field="exam")
-            if sid not in entries_json:
+            if sid not in index.spans:
                 raise AnswerFileError(f"student {sid!r} is not in the exam's key", path=name, field="student")
             when = _timestamp(doc["submitted_at"], name) if "submitted_at" in doc else mtime
         except GraderError as exc:
             skipped.append(_with_student({"file": name, "reason": one_line(str(exc), 500)}, locals().get("sub")))
             continue
-        digest = sha256(name.encode("utf-8", "surrogatepass") + b"\x00" + data)
-        wanted = inputs(sid)
+        digest = submission_digest(name, data)
+        entries = index.entries(sid)
+        points_of(sid, entries)
+        wanted = inputs(sid, entries)
         record = _read_json(cache / f"{digest}.json") or {}
         problems = record.get("problems") if record.get("student") == sid else None
         problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
@@ -501,7 +525,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
                   "problems": problems if stale else slim(problems)}
         records[name] = record
         if stale:
-            todo.append((name, data, sid, entries_json[sid], stale,
+            todo.append((name, str(path), digest, sid, str(index.path), index.spans[sid], stale,
                          {i: accepts(sid, columns[i]) for i in stale if accepts(sid, columns[i])}))
             owners[name] = (digest, {i: wanted[i] for i in stale})
     reused = len(records) - len(todo)
@@ -530,13 +554,13 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     with writing(cache):
         _prune(cache, {f"{r['digest']}.json" for r in records.values() if "skipped" not in r})
 
-    grades, not_taken, files = _take(records, skipped, columns, points, rules, kept_scores, take)
+    grades, not_taken, files = _take(records, skipped, columns, points_of, rules, kept_scores, take)
     skipped_ids = {r.get("student") for r in skipped}
     missing = [sid for sid in students if sid not in grades and sid not in skipped_ids]
     summary = GradeSummary(exam_id, title, out, columns, students, grades,
                            sorted(skipped, key=lambda r: r["file"]), missing, not_taken, reused)
     summary.records = {sid: cache / f"{records[f]['digest']}.json" for sid, f in files.items()}
-    summary.max_score = _max_score(columns, points, rules)
+    summary.max_score = _max_score(columns, points_of(index.ids[0]), index.ids[0], rules)
     summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": key_sha,
                       "overrides": [r.to_json() for r in rules.rules], "take": take,
                       "students": {sid: _student_inputs(records[f], grades[sid]) for sid, f in files.items()}}
@@ -572,20 +596,21 @@ def _with_student(record: dict, sub) -> dict:
     return record
 
 
-def _part_points(points, columns, sid, label, part):
-    if sid not in points:
+def _part_points(points_of, columns, sid, label, part):
+    try:
+        layout = points_of(sid)
+    except KeyError:
         return None
     col = next(c for c in columns if c.label == label)
-    return points[sid][col.index].get(part)
+    return layout[col.index].get(part)
 
 
-def _max_score(columns, points, rules) -> Fraction:
-    sid = next(iter(points))
-    return total(p for col in columns for part, p in points[sid][col.index].items()
+def _max_score(columns, points, sid, rules) -> Fraction:
+    return total(p for col in columns for part, p in points[col.index].items()
                  if not any(r.covers(col.label, col.problem, part, sid) for r in rules.of("drop")))
 
 
-def _take(records, skipped, columns, points, rules, scores, take):
+def _take(records, skipped, columns, points_of, rules, scores, take):
     """One graded submission per student and the files not taken."""
     by_student: dict[str, list[tuple[dict, StudentGrade]]] = {}
     for name in sorted(records):
@@ -593,7 +618,7 @@ def _take(records, skipped, columns, points, rules, scores, take):
         if "skipped" in record:
             skipped.append({"file": name, "reason": record["skipped"], "student": record["student"]})
             continue
-        grade = assemble(record, columns, points[record["student"]], rules, scores)
+        grade = assemble(record, columns, points_of(record["student"]), rules, scores)
         record["problems"] = [{"inputs": p.get("inputs")} for p in record["problems"]]  # the grade holds the rest
         by_student.setdefault(record["student"], []).append((record, grade))
     grades, not_taken, files = {}, [], {}
