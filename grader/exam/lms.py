@@ -5,10 +5,12 @@ scores people entered). Every writer is a pure function of the GradeSummary (see
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 from grader.exam.files import dump_json
@@ -133,11 +135,13 @@ def summary_json(summary) -> dict:
 
 class Stage:
     """Outputs written into RESULTS/.stage, then moved into place as one set: the marker
-    RESULTS/.complete is removed first and written last, so it names a complete set only."""
+    RESULTS/.complete is removed first and written last, so it names a complete set only.
+    `kept` are files of the previous set left in place, as they are (not rewritten); the
+    marker records `students`, what each student's own files were written from."""
 
     def __init__(self, out: Path, root: str | None = None):
         """A new, empty stage; with `root`, the stage another process made (to add files to)."""
-        self.out, self.files = out, []
+        self.out, self.files, self.kept, self.students = out, [], [], {}
         self.root = Path(root) if root else out / STAGE
         if root is None:
             with _writing(self.root):
@@ -154,10 +158,11 @@ class Stage:
 
     def commit(self) -> None:
         marker = self.out / COMPLETE
-        keep = set(self.files)
+        moved = set(self.files)
+        keep = moved | set(self.kept)
         with _writing(self.out):
             marker.unlink(missing_ok=True)
-            for rel in sorted(keep):
+            for rel in sorted(moved):
                 target = self.out / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / rel, target)
@@ -169,7 +174,7 @@ class Stage:
             shutil.rmtree(self.root)
         with _writing(marker):
             tmp = marker.with_name(marker.name + ".tmp")
-            tmp.write_text(dump_json({"files": sorted(keep)}), encoding="utf-8")
+            tmp.write_text(dump_json({"files": sorted(keep), "students": self.students}), encoding="utf-8")
             os.replace(tmp, marker)
 
 
@@ -206,9 +211,51 @@ def _one_student(summary, sid: str):
                    inputs={})
 
 
+STUDENT_FILES = ("gradescope/{}.json", "feedback/{}.md", "feedback/{}.html")
+WRITERS = ("templates/feedback.md.j2", "templates/feedback.html.j2", "templates/_partials/report.css",
+           "grader/exam/lms.py", "grader/exam/report.py", "grader/exports/gradescope.py", "grader/render.py")
+
+
+@lru_cache(maxsize=None)
+def _writers_digest() -> str:
+    """The code and templates a student's files are written with (a change rewrites them all)."""
+    import grader
+    from grader.render import bundled_templates
+
+    digest = hashlib.sha256(grader.__version__.encode())
+    package, templates = Path(grader.__file__).parent, bundled_templates()
+    for rel in WRITERS:
+        path = templates / rel.split("/", 1)[1] if rel.startswith("templates/") else package / rel.split("/", 1)[1]
+        digest.update(rel.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def student_digest(summary, sid: str, why: dict[str, str]) -> str:
+    """Everything a student's own files (Gradescope results, review pages) are written from:
+    equal digests mean byte-identical files."""
+    grade = summary.grades.get(sid)
+    what = [_writers_digest(), summary.exam, summary.title, repr(summary.columns), summary.students.get(sid)]
+    if grade is None:
+        what.append(why.get(sid))
+    else:
+        what += [summary.inputs["students"][sid], repr(grade), repr(grade.rounded())]
+    return hashlib.sha256(repr(what).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _previous_students(out: Path) -> dict:
+    """What each student's files of the previous complete set were written from ({} without one)."""
+    try:
+        marker = json.loads((out / COMPLETE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    students = marker.get("students") if isinstance(marker, dict) else None
+    return students if isinstance(students, dict) else {}
+
+
 def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     """Every file of RESULTS, staged (the students' files in `jobs` processes) and moved into
-    place as one set."""
+    place as one set. A student whose files would come out as the previous set's (same digest,
+    files in place) keeps them untouched."""
     from grader.errors import ExamError
     from grader.exam.overrides import scores_to_json
     from grader.exam.parallel import run_all
@@ -220,13 +267,23 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     stage.put("canvas.csv", canvas(summary))
     for name, lms_csv in grades.CSVS.items():  # blackboard.csv, brightspace.csv
         stage.put(name, lms_csv(summary))
-    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in sorted(summary.grades)]
+    why, before = notes(summary), _previous_students(summary.out)
+    ungraded = [sid for sid in sorted(why) if sid not in summary.missing]
+    todo = []
+    for sid in sorted(summary.grades) + ungraded:
+        digest = stage.students[sid] = student_digest(summary, sid, why)
+        files = [f.format(sid) for f in (STUDENT_FILES if sid in summary.grades else STUDENT_FILES[1:])]
+        if before.get(sid) == digest and all((summary.out / f).is_file() for f in files):
+            stage.kept += files
+        else:
+            todo.append(sid)
+    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in todo if sid in summary.grades]
     for written in run_all(student_files, tasks, jobs=jobs, description="writing feedback"):
         if isinstance(written, str):
             raise ExamError(written)
         stage.files += written
-    for sid in sorted(notes(summary)):
-        if sid not in summary.missing:
+    for sid in todo:
+        if sid not in summary.grades:
             stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, None))
             stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, None))
     for name, rows in sorted(manual_sheets(summary).items()):
