@@ -42,6 +42,7 @@ CACHE = ".cache"
 LOCK = ".lock"
 TAKE = ("latest", "first", "best")
 WRONG = ("incorrect", "partial", "invalid")
+ZERO = Fraction(0)
 
 
 @dataclass
@@ -469,7 +470,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
 
     rules = load_overrides(overrides_file, columns, set(students))
     hashes = problem_file_hashes(columns)
-    previous = _read_json(out / "inputs.json")
+    previous = previous_inputs(out / "inputs.json")
     kept_scores = scores_from_json(_read_json(out / "scores.json"))
     if scores_dir is not None:
         kept_scores.update(read_scores(scores_dir, columns, lambda sid, label, part: _part_points(
@@ -563,7 +564,8 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     summary.max_score = _max_score(columns, points_of(index.ids[0]), index.ids[0], rules)
     summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": key_sha,
                       "overrides": [r.to_json() for r in rules.rules], "take": take,
-                      "students": {sid: _student_inputs(records[f], grades[sid]) for sid, f in files.items()}}
+                      "students": {sid: json.dumps(_student_inputs(records[f], grades[sid]), separators=(",", ":"))
+                                   for sid, f in files.items()}}
     summary.changes = changes(previous, summary.inputs)
     from grader.exam.lms import write_outputs
     from grader.exam.stats import summarize
@@ -649,7 +651,7 @@ def assemble(record: dict, columns: list[Column], points: list[dict], rules, sco
             pid = part["id"]
             maximum = points[col.index].get(pid, Fraction(0))
             verdict, frac, why = part["verdict"], part.get("fraction", 0.0), []
-            score: Fraction | None = maximum * exact(frac)
+            score: Fraction | None = maximum if frac == 1 else ZERO if frac == 0 else maximum * exact(frac)
             if verdict == "manual":
                 score = None
             given = scores.get((col.label, pid), {}).get(sid)
@@ -691,13 +693,29 @@ def _student_inputs(record: dict, grade: StudentGrade) -> dict:
                          for p, pg, scores in zip(record["problems"], grade.problems, rounded["parts"])]}
 
 
-def changes(previous: dict | None, now: dict) -> list[dict]:
-    """One row per part whose score moved since the previous run, with why."""
-    if not isinstance(previous, dict) or not isinstance(previous.get("students"), dict):
+def previous_inputs(path: Path):
+    """The previous run's inputs.json as an index (a student's part read when needed), or None."""
+    from grader.exam.key import JsonIndex
+
+    try:
+        return JsonIndex(path, "students")
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def changes(previous, now: dict) -> list[dict]:
+    """One row per part whose score moved since the previous run, with why. `previous` is the
+    index of the previous inputs.json (None without one); `now["students"]` holds each
+    student's inputs as JSON text."""
+    if previous is None:
         return []
     rows = []
-    for sid, mine in now["students"].items():
-        before = previous["students"].get(sid)
+    for sid, text in now["students"].items():
+        mine = json.loads(text)
+        try:
+            before = previous.get(sid) if sid in previous.spans else None
+        except ValueError:
+            before = None
         if not isinstance(before, dict):
             continue
         for index, problem in enumerate(mine["problems"]):
@@ -716,6 +734,7 @@ def changes(previous: dict | None, now: dict) -> list[dict]:
 
 
 def _why(previous, now, before, mine, old_problem, problem, old, state) -> str:
+    previous = previous.head
     reasons = []
     if before.get("file") != mine["file"]:
         reasons.append(f"another submission taken ({mine['file']})")

@@ -79,101 +79,108 @@ class _Reader:
             self.more()
 
 
-class KeyIndex:
-    """`exam` (the exam id), `sha256` (of key.json's bytes), `ids` (the students, in the key's
-    order) and `entries(sid)`, parsed from that student's bytes of key.json."""
+class JsonIndex:
+    """A JSON file whose top level is an object, read in chunks: `head` holds its members but
+    `member`, an object whose members' places in the file are `spans` (name -> byte range), read
+    back one at a time with `get(name)`. `check(name, value)` may refuse a member as it is read.
+    Raises ValueError (or OSError) for a file that is not such an object."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, member: str, check=None):
+        self.path, self.member, self.check = Path(path), member, check
         self.spans: dict[str, tuple[int, int]] = {}
+        self.head: dict = {}
         digest = hashlib.sha256()
-        exam = None
-        try:
-            with open(self.path, "rb") as fh:
-                reader = _Reader(fh, digest)
-                exam, pos = self._scan(reader)
+        with open(self.path, "rb") as fh:
+            reader = _Reader(fh, digest)
+            try:
+                pos = self._scan(reader)
                 if reader.space(pos) != len(reader.buf):
-                    raise ValueError("more after the key's object")
-        except OSError:
-            raise ExamError("no staff/key.json: is this a folder written by `grader exam build`?",
-                            where=str(self.path.parent.parent)) from None
-        except (_Truncated, ValueError, RecursionError):
-            self._refuse()
-        if not isinstance(exam, str) or not self.spans:
-            raise ExamError("not an exam key (expected `exam` and a non-empty `students` object)", where=str(self.path))
-        self.exam, self.sha256 = exam, digest.hexdigest()
+                    raise ValueError("more after the top-level object")
+            except _Truncated:
+                raise ValueError("the file ends too early") from None
+        self.sha256 = digest.hexdigest()
 
-    def _refuse(self):
-        """A key that is not even JSON: the whole-file reader names the line and column."""
-        from grader.exam.grade import read_key
-
-        read_key(self.path.parent.parent)
-        raise ExamError("not an exam key (expected `exam` and a non-empty `students` object)", where=str(self.path))
-
-    def _scan(self, r: _Reader):
-        r.more()
-        c, pos = r.char(3 if r.buf.startswith("\xef\xbb\xbf") else 0)
+    def _members(self, r: _Reader, pos: int, found) -> int:
+        """Read the object whose `{` is at `pos`, calling `found(name, start)` at each member's
+        value (which returns the index after it); return the index after the `}`."""
+        c, pos = r.char(pos)
         if c != "{":
-            raise ValueError
-        exam, pos, first = None, pos + 1, True
-        while True:
-            c, pos = r.char(pos)
-            if c == "}":
-                return exam, pos + 1
-            if not first:
-                if c != ",":
-                    raise ValueError
-                c, pos = r.char(pos + 1)
-            first = False
-            name, pos = r.string(pos)
-            c, pos = r.char(pos)
-            if c != ":":
-                raise ValueError
-            pos = r.space(pos + 1)
-            if name == "students" and r.buf[pos:pos + 1] == "{":
-                pos = self._students(r, pos + 1)
-                continue
-            start = pos
-            value, pos = r.value(pos)
-            if name == "exam":
-                exam = r.decoded(start, pos)
-            elif name == "students":
-                raise ExamError("not an exam key (expected `exam` and a non-empty `students` object)",
-                                where=str(self.path))
-            pos = r.drop(pos)
-
-    def _students(self, r: _Reader, pos: int) -> int:
-        first = True
+            raise ValueError("expected an object")
+        pos, first = pos + 1, True
         while True:
             c, pos = r.char(pos)
             if c == "}":
                 return pos + 1
             if not first:
                 if c != ",":
-                    raise ValueError
+                    raise ValueError("expected ','")
                 c, pos = r.char(pos + 1)
             first = False
-            sid, pos = r.string(pos)
+            name, pos = r.string(pos)
             c, pos = r.char(pos)
             if c != ":":
-                raise ValueError
-            pos = r.space(pos + 1)
-            entries, end = r.value(pos)
-            if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-                raise ExamError(f"malformed entry for student {sid!r}", where=str(self.path))
-            self.spans.pop(sid, None)  # a repeated student: the last one counts, as in any JSON reader
-            self.spans[sid] = (r.base + pos, r.base + end)
-            pos = r.drop(end)
+                raise ValueError("expected ':'")
+            pos = r.drop(found(name, r.space(pos + 1)))
+
+    def _scan(self, r: _Reader) -> int:
+        r.more()
+        start = 3 if r.buf.startswith("\xef\xbb\xbf") else 0
+
+        def top(name: str, pos: int) -> int:
+            if name == self.member and r.buf[pos:pos + 1] == "{":
+                self.spans.clear()
+                return self._members(r, pos, inner)
+            value, end = r.value(pos)
+            self.head[name] = r.decoded(pos, end)
+            return end
+
+        def inner(name: str, pos: int) -> int:
+            value, end = r.value(pos)
+            if self.check is not None:
+                self.check(name, value)
+            self.spans.pop(name, None)  # a repeated name: the last one counts, as in any JSON reader
+            self.spans[name] = (r.base + pos, r.base + end)
+            return end
+
+        return self._members(r, start, top)
+
+    def raw(self, name: str) -> bytes:
+        start, end = self.spans[name]
+        with open(self.path, "rb") as fh:
+            fh.seek(start)
+            return fh.read(end - start)
+
+    def get(self, name: str):
+        return json.loads(self.raw(name))
+
+
+class KeyIndex(JsonIndex):
+    """The staff key: `exam` (the exam id), `sha256` (of key.json's bytes), `ids` (the students,
+    in the key's order) and `entries(sid)`, parsed from that student's bytes of key.json."""
+
+    def __init__(self, path: Path):
+        path = Path(path)
+        try:
+            super().__init__(path, "students", self._check)
+        except OSError:
+            raise ExamError("no staff/key.json: is this a folder written by `grader exam build`?",
+                            where=str(path.parent.parent)) from None
+        except (ValueError, RecursionError):
+            from grader.exam.grade import read_key
+
+            read_key(path.parent.parent)  # a key that is not JSON: the whole-file reader names line and column
+            self.spans = {}
+        self.exam = self.head.get("exam")
+        if not isinstance(self.exam, str) or not self.spans:
+            raise ExamError("not an exam key (expected `exam` and a non-empty `students` object)", where=str(path))
+
+    def _check(self, sid: str, entries) -> None:
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+            raise ExamError(f"malformed entry for student {sid!r}", where=str(self.path))
 
     @property
     def ids(self) -> list[str]:
         return list(self.spans)
-
-    def raw(self, sid: str) -> bytes:
-        start, end = self.spans[sid]
-        with open(self.path, "rb") as fh:
-            fh.seek(start)
-            return fh.read(end - start)
 
     def entries(self, sid: str) -> list[dict]:
         from grader.submission import loads

@@ -133,6 +133,23 @@ def summary_json(summary) -> dict:
             "not_taken": summary.not_taken, "missing": summary.missing, "changes": len(summary.changes)}
 
 
+def inputs_json(inputs: dict):
+    """inputs.json in pieces, laid out as dump_json lays out the whole: `students` (last) holds
+    each student's inputs as JSON text."""
+    from grader.text import json_dumps
+
+    head = json_dumps({k: v for k, v in inputs.items() if k != "students"}, indent=2)
+    students = inputs["students"]
+    if not students:
+        yield head[:-2] + ',\n  "students": {}\n}\n'
+        return
+    yield head[:-2] + ',\n  "students": {\n'
+    for n, (sid, text) in enumerate(students.items()):
+        value = json_dumps(json.loads(text), indent=2).replace("\n", "\n    ")
+        yield f"{',' + chr(10) if n else ''}    {json_dumps(sid)}: {value}"
+    yield "\n  }\n}\n"
+
+
 class Stage:
     """Outputs written into RESULTS/.stage, then moved into place as one set: the marker
     RESULTS/.complete is removed first and written last, so it names a complete set only.
@@ -154,6 +171,15 @@ class Stage:
         with _writing(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(text.encode("utf-8", "replace"))
+        self.files.append(rel)
+
+    def write(self, rel: str, pieces) -> None:
+        """Like put, from an iterable of text pieces (a large file never held whole)."""
+        path = self.root / rel
+        with _writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8", errors="replace", newline="") as fh:
+                fh.writelines(pieces)
         self.files.append(rel)
 
     def commit(self) -> None:
@@ -290,7 +316,7 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
         stage.put(f"manual/{name}", _csv(rows))
     stage.put("changes.csv", changes_csv(summary))
     stage.put("summary.json", dump_json(summary_json(summary)))
-    stage.put("inputs.json", dump_json(summary.inputs))
+    stage.write("inputs.json", inputs_json(summary.inputs))
     stage.put("scores.json", dump_json(scores_to_json(scores)))
     stage.put("report.html", report_html(summary))
     stage.commit()
