@@ -1,13 +1,15 @@
 """`grader exam grade`: every submission against the staff key, in parallel, resumable, exact.
 
 The run, step by step:
-1. The key is read once; each grading task carries only its own student's entries.
+1. The key is indexed (where each student's entries lie in key.json), never held whole; a
+   grading task carries its file's path and its student's place in the key.
 2. Every file of SUBMISSIONS is read (regular files only, bounded) and its shape checked here;
    a file that cannot be graded is named and skipped, and nothing stops the run.
 3. Each problem of each submission is graded against what it depends on, its *inputs*: the
    grader version, the problem file's SHA-256, the student's key entry and the `[[accept]]`
    overrides of its parts. A problem whose inputs match the cached result is not graded again;
-   each submission's result is written to RESULTS/.cache as soon as it is graded.
+   each submission's result is written to RESULTS/.cache as soon as it is graded, and only its
+   grade (what outputs and statistics need) stays in memory.
 4. One submission per student is taken (`--take latest|first|best`); overrides and the scores
    people entered for manual parts are applied (pure functions, no grading).
 5. Every output is written to a staging folder, then moved into place as one set, with the
@@ -488,11 +490,14 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
         return [_inputs_digest(__version__, hashes[col.problem], entries[col.index], accepts(sid, col))
                 for col in columns]
 
+    def graded(record: dict, problems: list[dict]) -> StudentGrade:
+        return assemble({"student": record["student"], "file": record["file"], "problems": slim(problems)},
+                        columns, points_of(record["student"]), rules, kept_scores)
+
     cache = out / CACHE
     records: dict[str, dict] = {}  # file name -> record
     skipped: list[dict] = []
     todo: list[tuple] = []
-    owners: dict[str, tuple[str, dict]] = {}
     for name, path in submission_files(submissions):
         read = _read_submission(name, path)
         if isinstance(read, str):
@@ -522,32 +527,36 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
         problems = record.get("problems") if record.get("student") == sid else None
         problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
         stale = [i for i, p in enumerate(problems) if not isinstance(p, dict) or p.get("inputs") != wanted[i]]
-        record = {"file": name, "student": sid, "when": when, "digest": digest,
-                  "problems": problems if stale else slim(problems)}
-        records[name] = record
+        # a record keeps what choosing a submission needs; its grade is made as soon as all its
+        # problems are graded, and the full results stay in the cache file only
+        records[name] = {"file": name, "student": sid, "when": when, "digest": digest, "inputs": wanted}
         if stale:
             todo.append((name, str(path), digest, sid, str(index.path), index.spans[sid], stale,
                          {i: accepts(sid, columns[i]) for i in stale if accepts(sid, columns[i])}))
-            owners[name] = (digest, {i: wanted[i] for i in stale})
+        else:
+            records[name]["grade"] = graded(records[name], problems)
+        del problems, record
     reused = len(records) - len(todo)
 
     mismatches: list[str] = []
 
     def finished(task: tuple, result: dict) -> None:
-        name = task[0]
-        digest, wanted = owners[name]
-        record = records[name]
+        record = records[task[0]]
         if "skipped" in result:
             record["skipped"] = result["skipped"]
             return
+        path = cache / f"{record['digest']}.json"
+        cached = _read_json(path) or {}
+        problems = cached.get("problems") if cached.get("student") == record["student"] else None
+        problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
         for i, problem in result["problems"].items():
             if "mismatch" in problem:
                 mismatches.append(problem["mismatch"])
                 return
-            record["problems"][int(i)] = dict(problem, inputs=wanted[int(i)])
-        with writing(cache / f"{digest}.json"):
-            _write_cache(cache / f"{digest}.json", {"student": record["student"], "problems": record["problems"]})
-        record["problems"] = slim(record["problems"])
+            problems[int(i)] = dict(problem, inputs=record["inputs"][int(i)])
+        with writing(path):
+            _write_cache(path, {"student": record["student"], "problems": problems})
+        record["grade"] = graded(record, problems)
 
     run_all(grade_task, todo, jobs=jobs, description="grading", on_crash=_crashed, on_result=finished, chunk=4)
     if mismatches:
@@ -555,7 +564,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     with writing(cache):
         _prune(cache, {f"{r['digest']}.json" for r in records.values() if "skipped" not in r})
 
-    grades, not_taken, files = _take(records, skipped, columns, points_of, rules, kept_scores, take)
+    grades, not_taken, files = _take(records, skipped, take)
     skipped_ids = {r.get("student") for r in skipped}
     missing = [sid for sid in students if sid not in grades and sid not in skipped_ids]
     summary = GradeSummary(exam_id, title, out, columns, students, grades,
@@ -612,7 +621,7 @@ def _max_score(columns, points, sid, rules) -> Fraction:
                  if not any(r.covers(col.label, col.problem, part, sid) for r in rules.of("drop")))
 
 
-def _take(records, skipped, columns, points_of, rules, scores, take):
+def _take(records, skipped, take):
     """One graded submission per student and the files not taken."""
     by_student: dict[str, list[tuple[dict, StudentGrade]]] = {}
     for name in sorted(records):
@@ -620,9 +629,7 @@ def _take(records, skipped, columns, points_of, rules, scores, take):
         if "skipped" in record:
             skipped.append({"file": name, "reason": record["skipped"], "student": record["student"]})
             continue
-        grade = assemble(record, columns, points_of(record["student"]), rules, scores)
-        record["problems"] = [{"inputs": p.get("inputs")} for p in record["problems"]]  # the grade holds the rest
-        by_student.setdefault(record["student"], []).append((record, grade))
+        by_student.setdefault(record["student"], []).append((record, record["grade"]))
     grades, not_taken, files = {}, [], {}
     for sid, found in sorted(by_student.items()):
         if take == "best":
@@ -687,10 +694,10 @@ def _student_inputs(record: dict, grade: StudentGrade) -> dict:
     """What a student's grade was computed from, and its part scores, for the next run's changes.csv."""
     rounded = grade.rounded()
     return {"file": record["file"], "digest": record["digest"],
-            "problems": [{"inputs": p.get("inputs"),
+            "problems": [{"inputs": inputs,
                           "parts": {q.id: {"score": "pending" if q.pending else shown(s), "why": list(q.why)}
                                     for q, s in zip(pg.parts, scores)}}
-                         for p, pg, scores in zip(record["problems"], grade.problems, rounded["parts"])]}
+                         for inputs, pg, scores in zip(record["inputs"], grade.problems, rounded["parts"])]}
 
 
 def previous_inputs(path: Path):
