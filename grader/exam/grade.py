@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,7 +73,7 @@ class PartGrade:
     why: tuple[str, ...] = ()
     misconception: str | None = None
     relation: str | None = None
-    answer: str | None = None  # the student's answer on one line (None when unanswered)
+    answer: str | None = None  # a wrong answer on one line (None when right or unanswered)
     by_person: bool = False  # scored by a person (`--scores`), not by the engine
 
     @property
@@ -589,15 +590,19 @@ SLIM_PART = ("id", "verdict", "fraction", "misconception", "relation", "accepted
 
 def slim(problems: list[dict]) -> list[dict]:
     """What grades and statistics need of a cached result (the rest, such as worked solutions,
-    is read back from the cache file when a student's files are written): memory stays small."""
+    is read back from the cache file when a student's files are written): memory stays small.
+    The answer is kept, shortened, where it is wrong (the statistics count wrong answers); the
+    words every student shares (verdicts, ids, names) are one string each."""
     out = []
     for p in problems:
         parts = []
         for part in p["parts"]:
-            kept = {k: part[k] for k in SLIM_PART if k in part}
-            kept["answer"] = None if part.get("answer") is None else one_line(part["answer"], SHOWN_ANSWER_CHARS)
+            kept = {k: sys.intern(part[k]) if isinstance(part[k], str) else part[k] for k in SLIM_PART if k in part}
+            wrong = part["verdict"] in WRONG and part.get("answer") is not None
+            kept["answer"] = one_line(part["answer"], SHOWN_ANSWER_CHARS) if wrong else None
             parts.append(kept)
-        out.append({k: p[k] for k in ("variant", "invalid", "inputs") if k in p} | {"parts": parts})
+        out.append({k: sys.intern(p[k]) if isinstance(p[k], str) else p[k] for k in ("variant", "invalid", "inputs")
+                    if k in p} | {"parts": parts})
     return out
 
 
