@@ -214,15 +214,16 @@ def student_files(task: tuple) -> list[str] | str:
     """Write one graded student's Gradescope results and review pages into the stage (in a
     worker process); the files written, or the one-line error that stopped it."""
     from grader.errors import GraderError
-    from grader.exam.report import feedback_html, feedback_md
+    from grader.exam.report import feedback_pages
 
     summary, sid, root = task
     stage = Stage(summary.out, root)
     try:
         record = summary.record(sid)
         stage.put(f"gradescope/{sid}.json", dump_json(gradescope(summary, sid, record)))
-        stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, record))
-        stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, record))
+        md, html = feedback_pages(summary, sid, record)
+        stage.put(f"feedback/{sid}.md", md)
+        stage.put(f"feedback/{sid}.html", html)
     except GraderError as exc:
         return str(exc)
     return stage.files
@@ -285,7 +286,7 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     from grader.errors import ExamError
     from grader.exam.overrides import scores_to_json
     from grader.exam.parallel import run_all
-    from grader.exam.report import feedback_html, feedback_md, report_html
+    from grader.exam.report import feedback_pages, report_html
     from grader.exports import grades
 
     stage = Stage(summary.out)
@@ -310,8 +311,9 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
         stage.files += written
     for sid in todo:
         if sid not in summary.grades:
-            stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, None))
-            stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, None))
+            md, html = feedback_pages(summary, sid, None)
+            stage.put(f"feedback/{sid}.md", md)
+            stage.put(f"feedback/{sid}.html", html)
     for name, rows in sorted(manual_sheets(summary).items()):
         stage.put(f"manual/{name}", _csv(rows))
     stage.put("changes.csv", changes_csv(summary))

@@ -73,8 +73,10 @@ def split(total: Any, weights: Sequence[Any]) -> list[Fraction]:
     return _distribute([target * x / whole for x in w], int(target * CENTS))
 
 
+@lru_cache(maxsize=8192, typed=True)
 def value(x: Any) -> int | float:
-    """A point value for JSON: 2 decimals, an int when whole."""
+    """A point value for JSON: 2 decimals, an int when whole. Remembered: a class's files
+    show the same few values many times."""
     c = to_cents(x)
     return int(c) if c.denominator == 1 else float(c)
 
