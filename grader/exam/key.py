@@ -123,7 +123,8 @@ class JsonIndex:
             pos = r.drop(found(name, r.space(pos + 1)))
 
     def _scan(self, r: _Reader) -> int:
-        r.more()
+        while len(r.buf) < 3 and not r.eof:
+            r.more()
         start = 3 if r.buf.startswith("\xef\xbb\xbf") else 0
 
         def top(name: str, pos: int) -> int:
