@@ -524,9 +524,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
         entries = index.entries(sid)
         points_of(sid, entries)
         wanted = inputs(sid, entries)
-        record = _read_json(cache / f"{digest}.json") or {}
-        problems = record.get("problems") if record.get("student") == sid else None
-        problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
+        problems = _cached(cache / f"{digest}.json", sid, len(columns))
         stale = [i for i, p in enumerate(problems) if not isinstance(p, dict) or p.get("inputs") != wanted[i]]
         # a record keeps what choosing a submission needs; its grade is made as soon as all its
         # problems are graded, and the full results stay in the cache file only
@@ -536,7 +534,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
                          {i: accepts(sid, columns[i]) for i in stale if accepts(sid, columns[i])}))
         else:
             records[name]["grade"] = graded(records[name], problems)
-        del problems, record
+        del problems
     reused = len(records) - len(todo)
 
     mismatches: list[str] = []
@@ -547,9 +545,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
             record["skipped"] = result["skipped"]
             return
         path = cache / f"{record['digest']}.json"
-        cached = _read_json(path) or {}
-        problems = cached.get("problems") if cached.get("student") == record["student"] else None
-        problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
+        problems = _cached(path, record["student"], len(columns))
         for i, problem in result["problems"].items():
             if "mismatch" in problem:
                 mismatches.append(problem["mismatch"])
@@ -774,6 +770,13 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _cached(path: Path, sid: str, count: int) -> list:
+    """The cached results of a submission's `count` problems (None where there is none)."""
+    record = _read_json(path) or {}
+    problems = record.get("problems") if isinstance(record, dict) and record.get("student") == sid else None
+    return problems if isinstance(problems, list) and len(problems) == count else [None] * count
 
 
 def _write_cache(path: Path, value: dict) -> None:
