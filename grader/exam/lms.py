@@ -239,21 +239,20 @@ def _one_student(summary, sid: str):
 
 
 STUDENT_FILES = ("gradescope/{}.json", "feedback/{}.md", "feedback/{}.html")
-WRITERS = ("templates/feedback.md.j2", "templates/feedback.html.j2", "templates/_partials/report.css",
-           "grader/exam/lms.py", "grader/exam/report.py", "grader/exports/gradescope.py", "grader/render.py")
+# what a student's files are written with: a change to any of them rewrites every student's
+WRITER_TEMPLATES = ("feedback.md.j2", "feedback.html.j2", "_partials/report.css")
+WRITER_MODULES = ("exam/lms.py", "exam/report.py", "exam/points.py", "exports/gradescope.py", "render.py", "text.py")
 
 
 @lru_cache(maxsize=None)
 def _writers_digest() -> str:
-    """The code and templates a student's files are written with (a change rewrites them all)."""
     import grader
     from grader.render import bundled_templates
 
     digest = hashlib.sha256(grader.__version__.encode())
     package, templates = Path(grader.__file__).parent, bundled_templates()
-    for rel in WRITERS:
-        path = templates / rel.split("/", 1)[1] if rel.startswith("templates/") else package / rel.split("/", 1)[1]
-        digest.update(rel.encode() + b"\x00" + path.read_bytes())
+    for path in [templates / t for t in WRITER_TEMPLATES] + [package / m for m in WRITER_MODULES]:
+        digest.update(path.name.encode() + b"\x00" + path.read_bytes())
     return digest.hexdigest()
 
 
