@@ -69,3 +69,9 @@ def test_any_member_of_any_object_file(tmp_path):
     path.write_text('{"students": {"s1": 1')
     with pytest.raises(ValueError):
         JsonIndex(path, "students")
+
+
+def test_an_entry_that_is_not_json_is_named_when_read(tmp_path):
+    index = KeyIndex(write(tmp_path, '{"exam": "x", "students": {"a": [{"w": NaN}]}}'))
+    with pytest.raises(GraderError, match="student 'a': not valid JSON: NaN is not allowed"):
+        index.entries("a")

@@ -34,7 +34,7 @@ from typing import Any, Iterator
 from grader import __version__
 from grader.errors import AnswerFileError, ExamError, GraderError
 from grader.exam.files import sha256
-from grader.exam.key import KeyIndex
+from grader.exam.key import KeyIndex, entries_at
 from grader.exam.points import exact, round_parts, shown, total
 from grader.text import one_line
 
@@ -256,15 +256,13 @@ def grade_task(task: tuple) -> dict:
     from grader.checking import match_answers
     from grader.submission import loads, parse_submission
 
-    name, path, digest, sid, key_path, (start, end), todo, accepts = task
+    name, path, digest, sid, key_path, span, todo, accepts = task
     read = _read_submission(name, Path(path))
     if isinstance(read, str) or submission_digest(name, read[0]) != digest:
         return {"skipped": f"{name}: the file changed while it was being graded; run again"}
     try:
         sub = parse_submission(loads(read[0], name, "answers file"), name)
-        with open(key_path, "rb") as fh:
-            fh.seek(start)
-            entries = loads(fh.read(end - start), key_path, "key file")
+        entries = entries_at(key_path, span, sid)
         matched = match_answers([(e, f"students.{sid}[{i}]") for i, e in enumerate(entries)], sub, name)
         return {"problems": {i: grade_problem(entries[i], matched[i].answers, matched[i].field, name, sid, i,
                                               accepts.get(i, [])) for i in todo}}

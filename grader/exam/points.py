@@ -56,8 +56,15 @@ def round_parts(values: Sequence[Any], total: Any = None) -> list[Fraction]:
     """`values` to 2 decimals so that they sum exactly to `total` (default: their sum, rounded)."""
     if not values:
         return []
-    target = to_cents(sum((exact(v) for v in values), Fraction(0)) if total is None else total)
-    return _distribute([exact(v) for v in values], int(target * CENTS))
+    values = tuple(exact(v) for v in values)
+    return list(_round_exact(values, None if total is None else exact(total)))
+
+
+@lru_cache(maxsize=8192)
+def _round_exact(values: tuple[Fraction, ...], total: Fraction | None) -> tuple[Fraction, ...]:
+    """round_parts of exact values, remembered: most students share a few score patterns."""
+    target = to_cents(sum(values, Fraction(0)) if total is None else total)
+    return tuple(_distribute(values, int(target * CENTS)))
 
 
 def split(total: Any, weights: Sequence[Any]) -> list[Fraction]:
