@@ -36,7 +36,7 @@ from grader.errors import AnswerFileError, ExamError, GraderError
 from grader.exam.files import sha256
 from grader.exam.key import KeyIndex, entries_at
 from grader.exam.points import exact, round_parts, shown, total
-from grader.text import one_line
+from grader.text import json_dumps, one_line
 
 MAX_SUBMISSION_BYTES = 1024 * 1024
 SHOWN_ANSWER_CHARS = 80
@@ -464,9 +464,12 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
 
     def points_of(sid: str, entries: list[dict] | None = None) -> list[dict]:
         if sid not in points_by_student:
-            layout = [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
-                      for e in entries or index.entries(sid)]
-            points_by_student[sid] = layouts.setdefault(repr(layout), layout)
+            given = [[(p.get("id"), p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)]
+                     for e in entries or index.entries(sid)]
+            seen = repr(given)
+            if seen not in layouts:
+                layouts[seen] = [{pid: exact(pts) for pid, pts in problem} for problem in given]
+            points_by_student[sid] = layouts[seen]
         return points_by_student[sid]
 
     rules = load_overrides(overrides_file, columns, set(students))
@@ -568,7 +571,7 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     summary.max_score = _max_score(columns, points_of(index.ids[0]), index.ids[0], rules)
     summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": key_sha,
                       "overrides": [r.to_json() for r in rules.rules], "take": take,
-                      "students": {sid: json.dumps(_student_inputs(records[f], grades[sid]), separators=(",", ":"))
+                      "students": {sid: json_dumps(_student_inputs(records[f], grades[sid]), separators=(",", ":"))
                                    for sid, f in files.items()}}
     summary.changes = changes(previous, summary.inputs)
     from grader.exam.lms import write_outputs

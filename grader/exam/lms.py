@@ -134,8 +134,9 @@ def summary_json(summary) -> dict:
 
 
 def inputs_json(inputs: dict):
-    """inputs.json in pieces, laid out as dump_json lays out the whole: `students` (last) holds
-    each student's inputs as JSON text."""
+    """inputs.json in pieces: laid out as dump_json lays it out, but `students` (last), whose
+    values are each student's inputs as JSON text (written by grader.text.json_dumps), one
+    line a student."""
     from grader.text import json_dumps
 
     head = json_dumps({k: v for k, v in inputs.items() if k != "students"}, indent=2)
@@ -145,8 +146,7 @@ def inputs_json(inputs: dict):
         return
     yield head[:-2] + ',\n  "students": {\n'
     for n, (sid, text) in enumerate(students.items()):
-        value = json_dumps(json.loads(text), indent=2).replace("\n", "\n    ")
-        yield f"{',' + chr(10) if n else ''}    {json_dumps(sid)}: {value}"
+        yield f"{',' + chr(10) if n else ''}    {json_dumps(sid)}: {text}"
     yield "\n  }\n}\n"
 
 
