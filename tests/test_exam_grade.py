@@ -254,6 +254,11 @@ def test_a_dying_worker_costs_one_item_only():
 
     out = run_all(_die_on_three, range(8), jobs=2, description="test", on_crash=lambda item, exc: f"crashed {item}")
     assert out == [0, 10, 20, "crashed 3", 40, 50, 60, 70]
+    # results handed to on_result (each as it arrives) are not kept besides
+    seen = {}
+    out = run_all(_die_on_three, range(8), jobs=2, description="test", on_crash=lambda item, exc: f"crashed {item}",
+                  on_result=seen.__setitem__)
+    assert out == [] and seen == {0: 0, 1: 10, 2: 20, 3: "crashed 3", 4: 40, 5: 50, 6: 60, 7: 70}
 
 
 @pytest.mark.browser
