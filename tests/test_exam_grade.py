@@ -254,6 +254,11 @@ def test_a_dying_worker_costs_one_item_only():
 
     out = run_all(_die_on_three, range(8), jobs=2, description="test", on_crash=lambda item, exc: f"crashed {item}")
     assert out == [0, 10, 20, "crashed 3", 40, 50, 60, 70]
+    # results handed to on_result (each as it arrives) are not kept besides
+    seen = {}
+    out = run_all(_die_on_three, range(8), jobs=2, description="test", on_crash=lambda item, exc: f"crashed {item}",
+                  on_result=seen.__setitem__)
+    assert out == [] and seen == {0: 0, 1: 10, 2: 20, 3: "crashed 3", 4: 40, 5: 50, 6: 60, 7: 70}
 
 
 @pytest.mark.browser
@@ -348,3 +353,36 @@ def test_explain_and_json(graded, tmp_path):
     data = json.loads(result.output)
     assert data | {"out": ""} == {"exam": "midterm-1", "students": 40, "problems": 2, "graded": 31, "skipped": 8,
                                   "not_taken": 1, "missing": 8, "pending": 0, "changes": 0, "reused": 32, "out": ""}
+
+
+def _stamps(results: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(results).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for folder in ("feedback", "gradescope") for p in (results / folder).iterdir()}
+
+
+def test_regrade_after_an_override_rewrites_only_the_students_it_changed(graded, tmp_path):
+    (tmp_path / "overrides.toml").write_text(
+        '[[full_credit]]\nproblem = "batchnorm-forward#2"\npart = "variance"\nstudents = ["s11", "s12"]\n\n'
+        '[[adjust]]\nstudent = "s19"\npoints = 1\nreason = "a misprint"\n')
+    results = tmp_path / "results"
+    shutil.copytree(graded["results"], results)
+    before, old = _stamps(results), tree(results)
+    result, _ = rerun(graded, tmp_path, "--overrides", tmp_path / "overrides.toml")
+    assert result.exit_code == 0, result.output
+    fresh = run("exam", "grade", graded["dir"] / "exam", graded["dir"] / "subs", "--out", tmp_path / "fresh",
+                "--jobs", "2", "--overrides", tmp_path / "overrides.toml")
+    assert fresh.exit_code == 0, fresh.output
+    now, scratch = tree(results), tree(tmp_path / "fresh")
+    # every file but the record of what moved since the previous run is what a full run writes
+    assert set(now) == set(scratch)
+    assert [rel for rel in now if now[rel] != scratch[rel]] == ["changes.csv", "report.html", "summary.json"]
+    after = _stamps(results)
+    assert set(after) == set(before)
+    changed = {"s11", "s12", "s19"}
+    for rel in before:
+        sid = rel.split("/")[1].rsplit(".", 1)[0]
+        if sid in changed:
+            assert now[rel] != old[rel] and after[rel] != before[rel], rel
+        else:
+            assert after[rel] == before[rel], f"{rel} was rewritten"
+    assert {r["student"] for r in csv.DictReader(io.StringIO(now["changes.csv"].decode()))} == {"s11", "s12"}

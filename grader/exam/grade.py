@@ -1,13 +1,15 @@
 """`grader exam grade`: every submission against the staff key, in parallel, resumable, exact.
 
 The run, step by step:
-1. The key is read once; each grading task carries only its own student's entries.
+1. The key is indexed (where each student's entries lie in key.json), never held whole; a
+   grading task carries its file's path and its student's place in the key.
 2. Every file of SUBMISSIONS is read (regular files only, bounded) and its shape checked here;
    a file that cannot be graded is named and skipped, and nothing stops the run.
 3. Each problem of each submission is graded against what it depends on, its *inputs*: the
    grader version, the problem file's SHA-256, the student's key entry and the `[[accept]]`
    overrides of its parts. A problem whose inputs match the cached result is not graded again;
-   each submission's result is written to RESULTS/.cache as soon as it is graded.
+   each submission's result is written to RESULTS/.cache as soon as it is graded, and only its
+   grade (what outputs and statistics need) stays in memory.
 4. One submission per student is taken (`--take latest|first|best`); overrides and the scores
    people entered for manual parts are applied (pure functions, no grading).
 5. Every output is written to a staging folder, then moved into place as one set, with the
@@ -21,6 +23,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +34,9 @@ from typing import Any, Iterator
 from grader import __version__
 from grader.errors import AnswerFileError, ExamError, GraderError
 from grader.exam.files import sha256
+from grader.exam.key import KeyIndex, entries_at
 from grader.exam.points import exact, round_parts, shown, total
-from grader.text import one_line
+from grader.text import json_dumps, one_line
 
 MAX_SUBMISSION_BYTES = 1024 * 1024
 SHOWN_ANSWER_CHARS = 80
@@ -41,6 +45,7 @@ CACHE = ".cache"
 LOCK = ".lock"
 TAKE = ("latest", "first", "best")
 WRONG = ("incorrect", "partial", "invalid")
+ZERO = Fraction(0)
 
 
 @dataclass
@@ -68,7 +73,7 @@ class PartGrade:
     why: tuple[str, ...] = ()
     misconception: str | None = None
     relation: str | None = None
-    answer: str | None = None  # the student's answer on one line (None when unanswered)
+    answer: str | None = None  # a wrong answer on one line (None when right or unanswered)
     by_person: bool = False  # scored by a person (`--scores`), not by the engine
 
     @property
@@ -251,10 +256,13 @@ def grade_task(task: tuple) -> dict:
     from grader.checking import match_answers
     from grader.submission import loads, parse_submission
 
-    name, data, sid, entries_json, todo, accepts = task
+    name, path, digest, sid, key_path, span, todo, accepts = task
+    read = _read_submission(name, Path(path))
+    if isinstance(read, str) or submission_digest(name, read[0]) != digest:
+        return {"skipped": f"{name}: the file changed while it was being graded; run again"}
     try:
-        sub = parse_submission(loads(data, name, "answers file"), name)
-        entries = json.loads(entries_json)
+        sub = parse_submission(loads(read[0], name, "answers file"), name)
+        entries = entries_at(key_path, span, sid)
         matched = match_answers([(e, f"students.{sid}[{i}]") for i, e in enumerate(entries)], sub, name)
         return {"problems": {i: grade_problem(entries[i], matched[i].answers, matched[i].field, name, sid, i,
                                               accepts.get(i, [])) for i in todo}}
@@ -262,6 +270,11 @@ def grade_task(task: tuple) -> dict:
         return {"skipped": one_line(str(exc), 500)}
     except Exception as exc:  # noqa: BLE001 - one submission never stops the run
         return {"skipped": f"{name}: could not be graded ({type(exc).__name__}: {_shown(str(exc))})"}
+
+
+def submission_digest(name: str, data: bytes) -> str:
+    """What a cached result is filed under: the file's name and bytes."""
+    return sha256(name.encode("utf-8", "surrogatepass") + b"\x00" + data)
 
 
 def _crashed(task: tuple, exc: BaseException) -> dict:
@@ -306,6 +319,15 @@ def _read_submission(name: str, path: Path) -> tuple[bytes, float] | str:
     return data, info.st_mtime
 
 
+def read_manifest(exam_dir: Path) -> dict:
+    """staff/manifest.json (empty when missing)."""
+    from grader.submission import loads
+
+    path = exam_dir / "staff" / "manifest.json"
+    manifest = loads(path.read_bytes(), str(path), "manifest") if path.is_file() else {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def read_key(exam_dir: Path) -> tuple[dict, bytes, dict]:
     """The staff key (checked for shape), its bytes and the manifest (empty when missing)."""
     from grader.submission import loads
@@ -322,11 +344,7 @@ def read_key(exam_dir: Path) -> tuple[dict, bytes, dict]:
     for sid, entries in students.items():
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise ExamError(f"malformed entry for student {sid!r}", where=str(key_path))
-    manifest = {}
-    manifest_path = exam_dir / "staff" / "manifest.json"
-    if manifest_path.is_file():
-        manifest = loads(manifest_path.read_bytes(), str(manifest_path), "manifest")
-    return key, data, manifest if isinstance(manifest, dict) else {}
+    return key, data, read_manifest(exam_dir)
 
 
 def columns_of(key: dict) -> list[Column]:
@@ -427,30 +445,40 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     from grader.exam.parallel import run_all
     from grader.submission import loads, parse_submission
 
-    key, key_bytes, manifest = read_key(exam_dir)
-    key_sha, title = sha256(key_bytes), str(manifest.get("title") or key["exam"])
-    del key_bytes
-    columns = columns_of(key)
+    index = KeyIndex(exam_dir / "staff" / "key.json")
+    manifest = read_manifest(exam_dir)
+    key_sha, title = index.sha256, str(manifest.get("title") or index.exam)
+    columns = columns_of({"students": {index.ids[0]: index.entries(index.ids[0])}})
     roster = manifest.get("students") if isinstance(manifest.get("students"), dict) else {}
     students = {}
-    for sid in sorted(key["students"]):
+    for sid in sorted(index.ids):
         info = roster.get(sid) if isinstance(roster.get(sid), dict) else {}
         students[sid] = {k: str(v) for k, v in info.items() if k not in ("variants", "files")}
         students[sid].setdefault("name", "")
         students[sid].setdefault("email", "")
-    # the key as one JSON text per student: a task carries its student's entries only
-    entries_json = {sid: json.dumps(entries, sort_keys=True) for sid, entries in key["students"].items()}
-    points = {sid: [{p.get("id"): exact(p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)}
-                    for e in entries] for sid, entries in key["students"].items()}
-    exam_id = key["exam"]
-    del key, manifest, roster  # the key lives on as one JSON text per student
+    exam_id = index.exam
+    del manifest, roster
+    # each student's part points, read from the key when first needed; equal layouts are one object
+    points_by_student: dict[str, list[dict]] = {}
+    layouts: dict[str, list[dict]] = {}
+
+    def points_of(sid: str, entries: list[dict] | None = None) -> list[dict]:
+        if sid not in points_by_student:
+            given = [[(p.get("id"), p.get("points", 0)) for p in e.get("parts", []) if isinstance(p, dict)]
+                     for e in entries or index.entries(sid)]
+            seen = repr(given)
+            if seen not in layouts:
+                layouts[seen] = [{pid: exact(pts) for pid, pts in problem} for problem in given]
+            points_by_student[sid] = layouts[seen]
+        return points_by_student[sid]
+
     rules = load_overrides(overrides_file, columns, set(students))
     hashes = problem_file_hashes(columns)
-    previous = _read_json(out / "inputs.json")
+    previous = previous_inputs(out / "inputs.json")
     kept_scores = scores_from_json(_read_json(out / "scores.json"))
     if scores_dir is not None:
         kept_scores.update(read_scores(scores_dir, columns, lambda sid, label, part: _part_points(
-            points, columns, sid, label, part)))
+            points_of, columns, sid, label, part)))
 
     accepts_of = {}  # (student, column) -> [(part, answer)]: the [[accept]] rules that apply
 
@@ -460,16 +488,18 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
                                           for part in col.parts if r.covers(col.label, col.problem, part, sid)]
         return accepts_of[sid, col.index]
 
-    def inputs(sid: str) -> list[str]:
-        entries = json.loads(entries_json[sid])
+    def inputs(sid: str, entries: list[dict]) -> list[str]:
         return [_inputs_digest(__version__, hashes[col.problem], entries[col.index], accepts(sid, col))
                 for col in columns]
+
+    def graded(record: dict, problems: list[dict]) -> StudentGrade:
+        return assemble({"student": record["student"], "file": record["file"], "problems": slim(problems)},
+                        columns, points_of(record["student"]), rules, kept_scores)
 
     cache = out / CACHE
     records: dict[str, dict] = {}  # file name -> record
     skipped: list[dict] = []
     todo: list[tuple] = []
-    owners: dict[str, tuple[str, dict]] = {}
     for name, path in submission_files(submissions):
         read = _read_submission(name, path)
         if isinstance(read, str):
@@ -485,44 +515,46 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
             if sub.exam is not None and sub.exam != exam_id:
                 raise AnswerFileError(f"the submission is for exam {sub.exam!r}, not {exam_id!r}",
                                       path=name, field="exam")
-            if sid not in entries_json:
+            if sid not in index.spans:
                 raise AnswerFileError(f"student {sid!r} is not in the exam's key", path=name, field="student")
             when = _timestamp(doc["submitted_at"], name) if "submitted_at" in doc else mtime
         except GraderError as exc:
             skipped.append(_with_student({"file": name, "reason": one_line(str(exc), 500)}, locals().get("sub")))
             continue
-        digest = sha256(name.encode("utf-8", "surrogatepass") + b"\x00" + data)
-        wanted = inputs(sid)
-        record = _read_json(cache / f"{digest}.json") or {}
-        problems = record.get("problems") if record.get("student") == sid else None
-        problems = problems if isinstance(problems, list) and len(problems) == len(columns) else [None] * len(columns)
+        digest = submission_digest(name, data)
+        entries = index.entries(sid)
+        points_of(sid, entries)
+        wanted = inputs(sid, entries)
+        problems = _cached(cache / f"{digest}.json", sid, len(columns))
         stale = [i for i, p in enumerate(problems) if not isinstance(p, dict) or p.get("inputs") != wanted[i]]
-        record = {"file": name, "student": sid, "when": when, "digest": digest,
-                  "problems": problems if stale else slim(problems)}
-        records[name] = record
+        # a record keeps what choosing a submission needs; its grade is made as soon as all its
+        # problems are graded, and the full results stay in the cache file only
+        records[name] = {"file": name, "student": sid, "when": when, "digest": digest, "inputs": wanted}
         if stale:
-            todo.append((name, data, sid, entries_json[sid], stale,
+            todo.append((name, str(path), digest, sid, str(index.path), index.spans[sid], stale,
                          {i: accepts(sid, columns[i]) for i in stale if accepts(sid, columns[i])}))
-            owners[name] = (digest, {i: wanted[i] for i in stale})
+        else:
+            records[name]["grade"] = graded(records[name], problems)
+        del problems
     reused = len(records) - len(todo)
 
     mismatches: list[str] = []
 
     def finished(task: tuple, result: dict) -> None:
-        name = task[0]
-        digest, wanted = owners[name]
-        record = records[name]
+        record = records[task[0]]
         if "skipped" in result:
             record["skipped"] = result["skipped"]
             return
+        path = cache / f"{record['digest']}.json"
+        problems = _cached(path, record["student"], len(columns))
         for i, problem in result["problems"].items():
             if "mismatch" in problem:
                 mismatches.append(problem["mismatch"])
                 return
-            record["problems"][int(i)] = dict(problem, inputs=wanted[int(i)])
-        with writing(cache / f"{digest}.json"):
-            _write_cache(cache / f"{digest}.json", {"student": record["student"], "problems": record["problems"]})
-        record["problems"] = slim(record["problems"])
+            problems[int(i)] = dict(problem, inputs=record["inputs"][int(i)])
+        with writing(path):
+            _write_cache(path, {"student": record["student"], "problems": problems})
+        record["grade"] = graded(record, problems)
 
     run_all(grade_task, todo, jobs=jobs, description="grading", on_crash=_crashed, on_result=finished, chunk=4)
     if mismatches:
@@ -530,16 +562,17 @@ def _grade(exam_dir, submissions, out, jobs, take, overrides_file, scores_dir):
     with writing(cache):
         _prune(cache, {f"{r['digest']}.json" for r in records.values() if "skipped" not in r})
 
-    grades, not_taken, files = _take(records, skipped, columns, points, rules, kept_scores, take)
+    grades, not_taken, files = _take(records, skipped, take)
     skipped_ids = {r.get("student") for r in skipped}
     missing = [sid for sid in students if sid not in grades and sid not in skipped_ids]
     summary = GradeSummary(exam_id, title, out, columns, students, grades,
                            sorted(skipped, key=lambda r: r["file"]), missing, not_taken, reused)
     summary.records = {sid: cache / f"{records[f]['digest']}.json" for sid, f in files.items()}
-    summary.max_score = _max_score(columns, points, rules)
+    summary.max_score = _max_score(columns, points_of(index.ids[0]), index.ids[0], rules)
     summary.inputs = {"grader_version": __version__, "problem_files": hashes, "key": key_sha,
                       "overrides": [r.to_json() for r in rules.rules], "take": take,
-                      "students": {sid: _student_inputs(records[f], grades[sid]) for sid, f in files.items()}}
+                      "students": {sid: json_dumps(_student_inputs(records[f], grades[sid]), separators=(",", ":"))
+                                   for sid, f in files.items()}}
     summary.changes = changes(previous, summary.inputs)
     from grader.exam.lms import write_outputs
     from grader.exam.stats import summarize
@@ -554,15 +587,19 @@ SLIM_PART = ("id", "verdict", "fraction", "misconception", "relation", "accepted
 
 def slim(problems: list[dict]) -> list[dict]:
     """What grades and statistics need of a cached result (the rest, such as worked solutions,
-    is read back from the cache file when a student's files are written): memory stays small."""
+    is read back from the cache file when a student's files are written): memory stays small.
+    The answer is kept, shortened, where it is wrong (the statistics count wrong answers); the
+    words every student shares (verdicts, ids, names) are one string each."""
     out = []
     for p in problems:
         parts = []
         for part in p["parts"]:
-            kept = {k: part[k] for k in SLIM_PART if k in part}
-            kept["answer"] = None if part.get("answer") is None else one_line(part["answer"], SHOWN_ANSWER_CHARS)
+            kept = {k: sys.intern(part[k]) if isinstance(part[k], str) else part[k] for k in SLIM_PART if k in part}
+            wrong = part["verdict"] in WRONG and part.get("answer") is not None
+            kept["answer"] = one_line(part["answer"], SHOWN_ANSWER_CHARS) if wrong else None
             parts.append(kept)
-        out.append({k: p[k] for k in ("variant", "invalid", "inputs") if k in p} | {"parts": parts})
+        out.append({k: sys.intern(p[k]) if isinstance(p[k], str) else p[k] for k in ("variant", "invalid", "inputs")
+                    if k in p} | {"parts": parts})
     return out
 
 
@@ -572,20 +609,21 @@ def _with_student(record: dict, sub) -> dict:
     return record
 
 
-def _part_points(points, columns, sid, label, part):
-    if sid not in points:
+def _part_points(points_of, columns, sid, label, part):
+    try:
+        layout = points_of(sid)
+    except KeyError:
         return None
     col = next(c for c in columns if c.label == label)
-    return points[sid][col.index].get(part)
+    return layout[col.index].get(part)
 
 
-def _max_score(columns, points, rules) -> Fraction:
-    sid = next(iter(points))
-    return total(p for col in columns for part, p in points[sid][col.index].items()
+def _max_score(columns, points, sid, rules) -> Fraction:
+    return total(p for col in columns for part, p in points[col.index].items()
                  if not any(r.covers(col.label, col.problem, part, sid) for r in rules.of("drop")))
 
 
-def _take(records, skipped, columns, points, rules, scores, take):
+def _take(records, skipped, take):
     """One graded submission per student and the files not taken."""
     by_student: dict[str, list[tuple[dict, StudentGrade]]] = {}
     for name in sorted(records):
@@ -593,9 +631,7 @@ def _take(records, skipped, columns, points, rules, scores, take):
         if "skipped" in record:
             skipped.append({"file": name, "reason": record["skipped"], "student": record["student"]})
             continue
-        grade = assemble(record, columns, points[record["student"]], rules, scores)
-        record["problems"] = [{"inputs": p.get("inputs")} for p in record["problems"]]  # the grade holds the rest
-        by_student.setdefault(record["student"], []).append((record, grade))
+        by_student.setdefault(record["student"], []).append((record, record["grade"]))
     grades, not_taken, files = {}, [], {}
     for sid, found in sorted(by_student.items()):
         if take == "best":
@@ -624,7 +660,7 @@ def assemble(record: dict, columns: list[Column], points: list[dict], rules, sco
             pid = part["id"]
             maximum = points[col.index].get(pid, Fraction(0))
             verdict, frac, why = part["verdict"], part.get("fraction", 0.0), []
-            score: Fraction | None = maximum * exact(frac)
+            score: Fraction | None = maximum if frac == 1 else ZERO if frac == 0 else maximum * exact(frac)
             if verdict == "manual":
                 score = None
             given = scores.get((col.label, pid), {}).get(sid)
@@ -660,19 +696,35 @@ def _student_inputs(record: dict, grade: StudentGrade) -> dict:
     """What a student's grade was computed from, and its part scores, for the next run's changes.csv."""
     rounded = grade.rounded()
     return {"file": record["file"], "digest": record["digest"],
-            "problems": [{"inputs": p.get("inputs"),
+            "problems": [{"inputs": inputs,
                           "parts": {q.id: {"score": "pending" if q.pending else shown(s), "why": list(q.why)}
                                     for q, s in zip(pg.parts, scores)}}
-                         for p, pg, scores in zip(record["problems"], grade.problems, rounded["parts"])]}
+                         for inputs, pg, scores in zip(record["inputs"], grade.problems, rounded["parts"])]}
 
 
-def changes(previous: dict | None, now: dict) -> list[dict]:
-    """One row per part whose score moved since the previous run, with why."""
-    if not isinstance(previous, dict) or not isinstance(previous.get("students"), dict):
+def previous_inputs(path: Path):
+    """The previous run's inputs.json as an index (a student's part read when needed), or None."""
+    from grader.exam.key import JsonIndex
+
+    try:
+        return JsonIndex(path, "students")
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def changes(previous, now: dict) -> list[dict]:
+    """One row per part whose score moved since the previous run, with why. `previous` is the
+    index of the previous inputs.json (None without one); `now["students"]` holds each
+    student's inputs as JSON text."""
+    if previous is None:
         return []
     rows = []
-    for sid, mine in now["students"].items():
-        before = previous["students"].get(sid)
+    for sid, text in now["students"].items():
+        mine = json.loads(text)
+        try:
+            before = previous.get(sid) if sid in previous.spans else None
+        except ValueError:
+            before = None
         if not isinstance(before, dict):
             continue
         for index, problem in enumerate(mine["problems"]):
@@ -691,6 +743,7 @@ def changes(previous: dict | None, now: dict) -> list[dict]:
 
 
 def _why(previous, now, before, mine, old_problem, problem, old, state) -> str:
+    previous = previous.head
     reasons = []
     if before.get("file") != mine["file"]:
         reasons.append(f"another submission taken ({mine['file']})")
@@ -718,6 +771,13 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _cached(path: Path, sid: str, count: int) -> list:
+    """The cached results of a submission's `count` problems (None where there is none)."""
+    record = _read_json(path) or {}
+    problems = record.get("problems") if isinstance(record, dict) and record.get("student") == sid else None
+    return problems if isinstance(problems, list) and len(problems) == count else [None] * count
 
 
 def _write_cache(path: Path, value: dict) -> None:

@@ -5,10 +5,12 @@ scores people entered). Every writer is a pure function of the GradeSummary (see
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 from grader.exam.files import dump_json
@@ -131,13 +133,32 @@ def summary_json(summary) -> dict:
             "not_taken": summary.not_taken, "missing": summary.missing, "changes": len(summary.changes)}
 
 
+def inputs_json(inputs: dict):
+    """inputs.json in pieces: laid out as dump_json lays it out, but `students` (last), whose
+    values are each student's inputs as JSON text (written by grader.text.json_dumps), one
+    line a student."""
+    from grader.text import json_dumps
+
+    head = json_dumps({k: v for k, v in inputs.items() if k != "students"}, indent=2)
+    students = inputs["students"]
+    if not students:
+        yield head[:-2] + ',\n  "students": {}\n}\n'
+        return
+    yield head[:-2] + ',\n  "students": {\n'
+    for n, (sid, text) in enumerate(students.items()):
+        yield f"{',' + chr(10) if n else ''}    {json_dumps(sid)}: {text}"
+    yield "\n  }\n}\n"
+
+
 class Stage:
     """Outputs written into RESULTS/.stage, then moved into place as one set: the marker
-    RESULTS/.complete is removed first and written last, so it names a complete set only."""
+    RESULTS/.complete is removed first and written last, so it names a complete set only.
+    `kept` are files of the previous set left in place, as they are (not rewritten); the
+    marker records `students`, what each student's own files were written from."""
 
     def __init__(self, out: Path, root: str | None = None):
         """A new, empty stage; with `root`, the stage another process made (to add files to)."""
-        self.out, self.files = out, []
+        self.out, self.files, self.kept, self.students = out, [], [], {}
         self.root = Path(root) if root else out / STAGE
         if root is None:
             with _writing(self.root):
@@ -152,12 +173,22 @@ class Stage:
             path.write_bytes(text.encode("utf-8", "replace"))
         self.files.append(rel)
 
+    def write(self, rel: str, pieces) -> None:
+        """Like put, from an iterable of text pieces (a large file never held whole)."""
+        path = self.root / rel
+        with _writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8", errors="replace", newline="") as fh:
+                fh.writelines(pieces)
+        self.files.append(rel)
+
     def commit(self) -> None:
         marker = self.out / COMPLETE
-        keep = set(self.files)
+        moved = set(self.files)
+        keep = moved | set(self.kept)
         with _writing(self.out):
             marker.unlink(missing_ok=True)
-            for rel in sorted(keep):
+            for rel in sorted(moved):
                 target = self.out / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / rel, target)
@@ -169,7 +200,7 @@ class Stage:
             shutil.rmtree(self.root)
         with _writing(marker):
             tmp = marker.with_name(marker.name + ".tmp")
-            tmp.write_text(dump_json({"files": sorted(keep)}), encoding="utf-8")
+            tmp.write_text(dump_json({"files": sorted(keep), "students": self.students}), encoding="utf-8")
             os.replace(tmp, marker)
 
 
@@ -183,15 +214,16 @@ def student_files(task: tuple) -> list[str] | str:
     """Write one graded student's Gradescope results and review pages into the stage (in a
     worker process); the files written, or the one-line error that stopped it."""
     from grader.errors import GraderError
-    from grader.exam.report import feedback_html, feedback_md
+    from grader.exam.report import feedback_pages
 
     summary, sid, root = task
     stage = Stage(summary.out, root)
     try:
         record = summary.record(sid)
         stage.put(f"gradescope/{sid}.json", dump_json(gradescope(summary, sid, record)))
-        stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, record))
-        stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, record))
+        md, html = feedback_pages(summary, sid, record)
+        stage.put(f"feedback/{sid}.md", md)
+        stage.put(f"feedback/{sid}.html", html)
     except GraderError as exc:
         return str(exc)
     return stage.files
@@ -206,13 +238,54 @@ def _one_student(summary, sid: str):
                    inputs={})
 
 
+STUDENT_FILES = ("gradescope/{}.json", "feedback/{}.md", "feedback/{}.html")
+# what a student's files are written with: a change to any of them rewrites every student's
+WRITER_TEMPLATES = ("feedback.md.j2", "feedback.html.j2", "_partials/report.css")
+WRITER_MODULES = ("exam/lms.py", "exam/report.py", "exam/points.py", "exports/gradescope.py", "render.py", "text.py")
+
+
+@lru_cache(maxsize=None)
+def _writers_digest() -> str:
+    import grader
+    from grader.render import bundled_templates
+
+    digest = hashlib.sha256(grader.__version__.encode())
+    package, templates = Path(grader.__file__).parent, bundled_templates()
+    for path in [templates / t for t in WRITER_TEMPLATES] + [package / m for m in WRITER_MODULES]:
+        digest.update(path.name.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def student_digest(summary, sid: str, why: dict[str, str]) -> str:
+    """Everything a student's own files (Gradescope results, review pages) are written from:
+    equal digests mean byte-identical files."""
+    grade = summary.grades.get(sid)
+    what = [_writers_digest(), summary.exam, summary.title, repr(summary.columns), summary.students.get(sid)]
+    if grade is None:
+        what.append(why.get(sid))
+    else:
+        what += [summary.inputs["students"][sid], repr(grade), repr(grade.rounded())]
+    return hashlib.sha256(repr(what).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _previous_students(out: Path) -> dict:
+    """What each student's files of the previous complete set were written from ({} without one)."""
+    try:
+        marker = json.loads((out / COMPLETE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    students = marker.get("students") if isinstance(marker, dict) else None
+    return students if isinstance(students, dict) else {}
+
+
 def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     """Every file of RESULTS, staged (the students' files in `jobs` processes) and moved into
-    place as one set."""
+    place as one set. A student whose files would come out as the previous set's (same digest,
+    files in place) keeps them untouched."""
     from grader.errors import ExamError
     from grader.exam.overrides import scores_to_json
     from grader.exam.parallel import run_all
-    from grader.exam.report import feedback_html, feedback_md, report_html
+    from grader.exam.report import feedback_pages, report_html
     from grader.exports import grades
 
     stage = Stage(summary.out)
@@ -220,20 +293,31 @@ def write_outputs(summary, scores: dict, jobs: int = 1) -> None:
     stage.put("canvas.csv", canvas(summary))
     for name, lms_csv in grades.CSVS.items():  # blackboard.csv, brightspace.csv
         stage.put(name, lms_csv(summary))
-    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in sorted(summary.grades)]
+    why, before = notes(summary), _previous_students(summary.out)
+    ungraded = [sid for sid in sorted(why) if sid not in summary.missing]
+    todo = []
+    for sid in sorted(summary.grades) + ungraded:
+        digest = stage.students[sid] = student_digest(summary, sid, why)
+        files = [f.format(sid) for f in (STUDENT_FILES if sid in summary.grades else STUDENT_FILES[1:])]
+        if before.get(sid) == digest and all((summary.out / f).is_file() for f in files):
+            stage.kept += files
+        else:
+            todo.append(sid)
+    tasks = [(_one_student(summary, sid), sid, str(stage.root)) for sid in todo if sid in summary.grades]
     for written in run_all(student_files, tasks, jobs=jobs, description="writing feedback"):
         if isinstance(written, str):
             raise ExamError(written)
         stage.files += written
-    for sid in sorted(notes(summary)):
-        if sid not in summary.missing:
-            stage.put(f"feedback/{sid}.md", feedback_md(summary, sid, None))
-            stage.put(f"feedback/{sid}.html", feedback_html(summary, sid, None))
+    for sid in todo:
+        if sid not in summary.grades:
+            md, html = feedback_pages(summary, sid, None)
+            stage.put(f"feedback/{sid}.md", md)
+            stage.put(f"feedback/{sid}.html", html)
     for name, rows in sorted(manual_sheets(summary).items()):
         stage.put(f"manual/{name}", _csv(rows))
     stage.put("changes.csv", changes_csv(summary))
     stage.put("summary.json", dump_json(summary_json(summary)))
-    stage.put("inputs.json", dump_json(summary.inputs))
+    stage.write("inputs.json", inputs_json(summary.inputs))
     stage.put("scores.json", dump_json(scores_to_json(scores)))
     stage.put("report.html", report_html(summary))
     stage.commit()

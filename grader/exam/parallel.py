@@ -55,10 +55,13 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
     With `on_crash`, a chunk whose worker died (or raised) is rerun item by item, each in a
     fresh process, and an item that fails again gets `on_crash(item, error)` as its result.
     `on_result(item, result)` is called in this process as soon as each result arrives (in
-    chunks of at most `chunk` items), so finished work can be kept before the rest is done."""
+    chunks of at most `chunk` items), so finished work can be kept before the rest is done;
+    results handed to `on_result` are not kept (the list returned is then empty), so memory
+    does not grow with the items."""
     from grader.registry import course_dirs
 
     items = list(items)
+    keep = on_result is None
     report = on_result or (lambda item, result: None)
     with progress_bar(description, len(items)) as advance:
         if jobs <= 1 or len(items) <= 1:
@@ -66,8 +69,10 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
                 initializer(*initargs)
             out = []
             for item in items:
-                out.append(fn(item))
-                report(item, out[-1])
+                result = fn(item)
+                report(item, result)
+                if keep:
+                    out.append(result)
                 advance(1)
             return out
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -86,20 +91,23 @@ def run_all(fn: Callable[[Any], Any], items: Sequence[Any], *, jobs: int, descri
             for future in as_completed(futures):
                 i = futures[future]
                 try:
-                    results[i] = future.result()
+                    got = future.result()
                 except Exception:
                     if on_crash is None:
                         raise
                     failed.append(i)
                     continue
-                for item, result in zip(chunks[i], results[i]):
+                for item, result in zip(chunks[i], got):
                     report(item, result)
+                results[i] = got if keep else []
+                del got
                 advance(len(chunks[i]))
         gc.unfreeze()
         for i in sorted(failed):
-            results[i] = [_isolated(fn, item, dirs, initializer, initargs, on_crash) for item in chunks[i]]
-            for item, result in zip(chunks[i], results[i]):
+            got = [_isolated(fn, item, dirs, initializer, initargs, on_crash) for item in chunks[i]]
+            for item, result in zip(chunks[i], got):
                 report(item, result)
+            results[i] = got if keep else []
             advance(len(chunks[i]))
         return [r for chunk in results for r in chunk]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 CENTS = 100
@@ -42,15 +43,28 @@ def _distribute(values: Sequence[Fraction], target_cents: int) -> list[Fraction]
     else:
         for k in range(-rest):
             floors[order[-1 - k % len(order)]] -= 1
-    return [Fraction(f, CENTS) for f in floors]
+    return [_cents(f) for f in floors]
+
+
+@lru_cache(maxsize=4096)
+def _cents(n: int) -> Fraction:
+    """n cents, one shared object per value: a class's grades hold many equal points."""
+    return Fraction(n, CENTS)
 
 
 def round_parts(values: Sequence[Any], total: Any = None) -> list[Fraction]:
     """`values` to 2 decimals so that they sum exactly to `total` (default: their sum, rounded)."""
     if not values:
         return []
-    target = to_cents(sum((exact(v) for v in values), Fraction(0)) if total is None else total)
-    return _distribute([exact(v) for v in values], int(target * CENTS))
+    values = tuple(exact(v) for v in values)
+    return list(_round_exact(values, None if total is None else exact(total)))
+
+
+@lru_cache(maxsize=8192)
+def _round_exact(values: tuple[Fraction, ...], total: Fraction | None) -> tuple[Fraction, ...]:
+    """round_parts of exact values, remembered: most students share a few score patterns."""
+    target = to_cents(sum(values, Fraction(0)) if total is None else total)
+    return tuple(_distribute(values, int(target * CENTS)))
 
 
 def split(total: Any, weights: Sequence[Any]) -> list[Fraction]:
@@ -66,8 +80,10 @@ def split(total: Any, weights: Sequence[Any]) -> list[Fraction]:
     return _distribute([target * x / whole for x in w], int(target * CENTS))
 
 
+@lru_cache(maxsize=8192, typed=True)
 def value(x: Any) -> int | float:
-    """A point value for JSON: 2 decimals, an int when whole."""
+    """A point value for JSON: 2 decimals, an int when whole. Remembered: a class's files
+    show the same few values many times."""
     c = to_cents(x)
     return int(c) if c.denominator == 1 else float(c)
 

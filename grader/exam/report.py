@@ -102,12 +102,10 @@ def review(summary, sid: str, record: dict | None) -> dict:
                 file=grade.file)
 
 
-def feedback_md(summary, sid: str, record: dict | None) -> str:
-    return _render("feedback.md.j2", r=review(summary, sid, record))
-
-
-def feedback_html(summary, sid: str, record: dict | None) -> str:
-    return _render("feedback.html.j2", r=review(summary, sid, record))
+def feedback_pages(summary, sid: str, record: dict | None) -> tuple[str, str]:
+    """The review as feedback/<id>.md and feedback/<id>.html."""
+    r = review(summary, sid, record)
+    return _render("feedback.md.j2", r=r), _render("feedback.html.j2", r=r)
 
 
 def print_summary(summary, console) -> None:

@@ -138,7 +138,8 @@ def _parts(summary, grades, totals: list[float]) -> list[dict]:
             misconceptions = Counter()
             for grade, total_score in zip(grades, totals):
                 problem = grade.problems[col.index]
-                part = next((p for p in problem.parts if p.id == pid), None)
+                parts = problem.parts
+                part = parts[k] if k < len(parts) and parts[k].id == pid else next((p for p in parts if p.id == pid), None)
                 if part is None:
                     continue
                 points = max(points, part.max)
