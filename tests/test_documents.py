@@ -255,7 +255,7 @@ def test_no_problem_document_has_an_overfull_line():
     for solution in (False, True):
         documents = [(f"{pid} seed {seed}{' solutions' if solution else ''}", "\\graderdocument\n" + tex_body(
                           [problem_view(inst, solution)], title=f"{pid} & co", solution=solution,
-                          instructions="Answer **every** part; $\\gamma$ is a scale.") + "\n\\gradermark{last}")
+                          instructions="Answer **every** part; $\\gamma$ is a scale."))
                      for pid, seed, inst in instances]
         found += _overfull_lines(documents, tex_preamble(solution=solution))
     papers = [(f"{pid} seed {seed} paper", paper.run_body(

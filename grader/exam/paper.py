@@ -140,7 +140,7 @@ def plan(runs, count: int) -> Layout:
     cover, budgets = 0, [0] * count
     for run in runs:
         starts = [page for name, page, _ in run.marks if name.startswith("problem ")]
-        content = next(page for name, page, _ in run.marks if name == "content")
+        content = run.pages  # the draft pads nothing: its last page is the last of the content
         if len(starts) != count:
             raise PaperError("a draft run lost a problem's page marks")
         cover = max(cover, starts[0] - 1)
@@ -157,7 +157,7 @@ def plan(runs, count: int) -> Layout:
 def check(run, layout: Layout, who: str) -> None:
     """A final run's student must have the planned pages, each problem on its planned page."""
     starts = tuple(page for name, page, _ in run.marks if name.startswith("problem "))
-    last = run.marks[-1][1]
+    last = run.pages
     if starts != layout.starts or last != layout.pages:
         raise PaperError(f"the paper layout moved for {who}: problems start on pages {list(starts)} of {last}, "
                          f"planned {list(layout.starts)} of {layout.pages}")
