@@ -147,9 +147,9 @@ def compile_many(preamble: str, bodies: list[str], *, jobs: int = 1, draft: bool
                  timeout: float = 1800) -> list[TexRun | PdfError]:
     """Compile documents sharing `preamble`, `jobs` LaTeX runs at a time, one run per chunk of
     bodies. Each body must start with `\\graderdocument`, so that the run can be cut into
-    documents. Returns, per body, its
-    own TexRun (its PDF, its chunk's log, its own marks) or the PdfError that stopped it; a
-    chunk that fails is compiled body by body, so one broken document spoils no other."""
+    documents. Returns, per body, its own TexRun (its PDF, its chunk's log, its own marks) or
+    the PdfError that stopped it; a chunk that fails is compiled body by body, so one broken
+    document spoils no other."""
     pieces = chunks(len(bodies), jobs)
 
     def chunk(indices: range) -> list[TexRun | PdfError]:
