@@ -46,11 +46,17 @@ def first_error(log: str) -> tuple[str, int | None]:
 @dataclass
 class TexRun:
     """One LaTeX run: the PDF (None in a draft run), its log and the marks it recorded (one
-    `(name, page, absolute page)` per `\\gradermark{name}`, in page order)."""
+    `(name, page, absolute page)` per `\\gradermark{name}` and a `page` one per page shipped
+    out, in page order)."""
 
     pdf: bytes | None
     log: str
     marks: list[tuple[str, int, int]]
+
+    @property
+    def pages(self) -> int:
+        """The pages of the document (its last page's number)."""
+        return max(page for name, page, _ in self.marks if name == "page")
 
 
 def run_tex(source: str, *, draft: bool = False, timeout: float = 600) -> TexRun:
@@ -140,10 +146,10 @@ def class_document(preamble: str, bodies: list[str]) -> str:
 def compile_many(preamble: str, bodies: list[str], *, jobs: int = 1, draft: bool = False,
                  timeout: float = 1800) -> list[TexRun | PdfError]:
     """Compile documents sharing `preamble`, `jobs` LaTeX runs at a time, one run per chunk of
-    bodies. Each body must start with `\\graderdocument` and end with
-    `\\gradermark{last}`, so that the run can be cut into documents. Returns, per body, its
-    own TexRun (its PDF, its chunk's log, its own marks) or the PdfError that stopped it; a
-    chunk that fails is compiled body by body, so one broken document spoils no other."""
+    bodies. Each body must start with `\\graderdocument`, so that the run can be cut into
+    documents. Returns, per body, its own TexRun (its PDF, its chunk's log, its own marks) or
+    the PdfError that stopped it; a chunk that fails is compiled body by body, so one broken
+    document spoils no other."""
     pieces = chunks(len(bodies), jobs)
 
     def chunk(indices: range) -> list[TexRun | PdfError]:
@@ -174,19 +180,21 @@ def compile_many(preamble: str, bodies: list[str], *, jobs: int = 1, draft: bool
 
 def cut(run: TexRun, indices: range) -> list[TexRun]:
     """Split one run of several documents by their marks: `doc` on each document's first page
-    (the n-th one starts document `indices[n]`), `last` on its last one. Each document's marks
-    are given with absolute pages counted from its own first page."""
+    (the n-th one starts document `indices[n]`), `page` on every page shipped out, so the last
+    one ends a document. Each document's marks are given with absolute pages counted from its
+    own first page."""
     own: list[list] = []
     for name, page, absolute in run.marks:
         if name == "doc":
             own.append([])
         if own:
             own[-1].append((name, page, absolute))
-    if len(own) != len(indices) or any(marks[-1][0] != "last" for marks in own):
+    if len(own) != len(indices) or not all(any(name == "page" for name, _, _ in marks) for marks in own):
         error = PdfError("the LaTeX run lost the page marks of its documents")
         error.log = run.log
         raise error
-    ranges = [(marks[0][2] - 1, marks[-1][2]) for marks in own]
+    ranges = [(marks[0][2] - 1, max(a for name, _, a in marks if name == "page")) for marks in own]
     pdfs = split_pages(run.pdf, ranges) if run.pdf is not None else [None] * len(ranges)
-    return [TexRun(pdf, run.log, [(n, p, a - first) for n, p, a in marks])
-            for marks, (first, _), pdf in zip(own, ranges, pdfs)]
+    # a mark written after a document's last page (on the next document's first) is not its own
+    return [TexRun(pdf, run.log, [(n, p, a - first) for n, p, a in marks if a <= last])
+            for marks, (first, last), pdf in zip(own, ranges, pdfs)]

@@ -1,8 +1,6 @@
 """Documents (SPEC §6): every registered problem as md, tex and html, with and without
 solutions; markdown-with-math conversion to HTML/MathML and to LaTeX; hostile text escaped."""
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -214,24 +212,57 @@ def test_markdown_to_latex():
     assert "for\\ x\\ in\\ y:" in out and "\\ \\ go()" in out
 
 
+OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph at lines (\d+)|detected at line (\d+))", re.M)
+
+
+def _overfull_lines(documents: list[tuple[str, str]], preamble: str) -> list[str]:
+    """Compile `(label, body)` documents in one LaTeX run; each overfull line wider than 0.5 pt
+    as `label: N pt too wide`."""
+    from grader.pdf import class_document, run_tex
+
+    bodies = [body for _, body in documents]
+    source = class_document(preamble, bodies)
+    starts, at = [], 0
+    for body in bodies:  # the source line each document starts on
+        at = source.index(body, at)
+        starts.append(source.count("\n", 0, at) + 1)
+    run = run_tex(source, draft=True, timeout=300)
+    found = []
+    for m in OVERFULL.finditer(run.log):
+        at = int(m.group(2) or m.group(3))
+        label = documents[max(k for k, start in enumerate(starts) if start <= at)][0]
+        if float(m.group(1)) > 0.5:
+            found.append(f"{label}: {m.group(1)} pt too wide (doc.tex line {at})")
+    return found
+
+
 @pytest.mark.tex
-def test_latex_document_compiles(tmp_path):
-    """One document holding every registered problem with its solutions (so every template's
-    LaTeX and every figure's TikZ) compiles with XeLaTeX."""
-    from grader.pdf import compile_pdf, tex_engine
+def test_no_problem_document_has_an_overfull_line():
+    """Every registered problem, three variants, as exercise, solutions and paper exam: each
+    compiles with XeLaTeX and no line sticks out of the text block by more than 0.5 pt."""
+    from types import SimpleNamespace
+
+    from grader.exam import paper
+    from grader.pdf import tex_engine
+    from grader.render import tex_body, tex_preamble
 
     if tex_engine() is None:
         pytest.skip("TEX TESTS SKIPPED: no xelatex on PATH (apt-get install texlive-xetex texlive-latex-extra "
                     "texlive-pictures fonts-noto-core fonts-noto-cjk); the LaTeX documents were not compiled")
-    views = [problem_view(registry.get(pid).instance(11), True) for pid in registry.ids()]
-    tex = render_document(views, "tex", title="Every problem & its figures", subtitle="Student 42_b",
-                          instructions="Answer **every** part; $\\gamma$ is a scale.", solution=True)
-    pdf = compile_pdf(tex, tmp_path / "all.pdf", timeout=180)
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and len(data) > 10_000
-    if shutil.which("pdfinfo"):
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= len(views)
+    instances = [(pid, seed, registry.get(pid).instance(seed)) for pid in registry.ids() for seed in (0, 7, 11)]
+    job = SimpleNamespace(title="Every problem", exam_id="every-problem", instructions="")
+    found = []
+    for solution in (False, True):
+        documents = [(f"{pid} seed {seed}{' solutions' if solution else ''}", "\\graderdocument\n" + tex_body(
+                          [problem_view(inst, solution)], title=f"{pid} & co", solution=solution,
+                          instructions="Answer **every** part; $\\gamma$ is a scale."))
+                     for pid, seed, inst in instances]
+        found += _overfull_lines(documents, tex_preamble(solution=solution))
+    papers = [(f"{pid} seed {seed} paper", paper.run_body(
+                  paper.paper_body([inst], [problem_view(inst, False, points=10)], job), None, job.exam_id, None))
+              for pid, seed, inst in instances]
+    found += _overfull_lines(papers, paper.preamble(job.exam_id, None))
+    assert not found, "\n".join(found)
 
 
 def test_prose_is_typeset_in_html_and_latex():

@@ -2,6 +2,7 @@
 checked page by page: equal page counts, problems on the same pages, headers, QR codes (zbarimg
 at 150 dpi), answer space, names, no overfull boxes. Skips loudly without XeLaTeX or zbar."""
 import json
+from io import BytesIO
 import re
 import shutil
 import subprocess
@@ -183,3 +184,16 @@ class Long(Problem):
     def parts(self, p):
         return [Part("essay", Text())]
 '''
+
+
+def test_a_document_whose_last_line_fills_its_page_is_cut_at_that_page():
+    """A mark written after a document's last line would land on a page of its own that is never
+    shipped out; documents end on their last page shipped."""
+    from grader.pdf import compile_many
+    from grader.render import tex_preamble
+
+    _tools()
+    full = "\\graderdocument\n\\noindent\\rule{1pt}{\\textheight}\\par\\vspace{1em}\n\\gradermark{after}\n"
+    runs = compile_many(tex_preamble(solution=False), [full, "\\graderdocument\nTwo.\n", full])
+    assert [run.pages for run in runs] == [1, 1, 1]
+    assert [page_count(BytesIO(run.pdf)) for run in runs] == [1, 1, 1]

@@ -63,7 +63,9 @@ def qr_tex(payload: str) -> tuple[str, int]:
     number of modules a side."""
     import segno
 
-    matrix = segno.make_qr(payload, error="m").matrix
+    # a fixed mask pattern: any of the eight is valid and decodes; scoring all of them to pick
+    # one (segno's default) is four fifths of the time of a code, and a class has thousands
+    matrix = segno.make_qr(payload, error="m", mask=0).matrix
     rows = []
     for row in matrix:
         runs, k = [], 0
@@ -101,7 +103,7 @@ class Layout:
 
 def student_body(views: list[dict], *, title: str, exam_id: str, instructions: str) -> str:
     """One student's paper exam; the student's name, id, QR codes and page count are defined
-    by each run (`_run_body`), so the same body without them is the blank template."""
+    by each run (`run_body`), so the same body without them is the blank template."""
     from grader.render import environment
 
     return environment().get_template("_partials/paper_body.tex.j2").render(
@@ -116,7 +118,7 @@ def preamble(exam_id: str, layout: Layout | None) -> str:
     return tex_preamble(solution=False, paper=paper)
 
 
-def _run_body(body: str, student, exam_id: str, layout: Layout | None) -> str:
+def run_body(body: str, student, exam_id: str, layout: Layout | None) -> str:
     """A body as one run compiles it: the student (None for the template) and, in the final
     run, the QR codes of their pages."""
     from grader.markup import latex_escape
@@ -138,7 +140,7 @@ def plan(runs, count: int) -> Layout:
     cover, budgets = 0, [0] * count
     for run in runs:
         starts = [page for name, page, _ in run.marks if name.startswith("problem ")]
-        content = next(page for name, page, _ in run.marks if name == "content")
+        content = run.pages  # the draft pads nothing: its last page is the last of the content
         if len(starts) != count:
             raise PaperError("a draft run lost a problem's page marks")
         cover = max(cover, starts[0] - 1)
@@ -155,7 +157,7 @@ def plan(runs, count: int) -> Layout:
 def check(run, layout: Layout, who: str) -> None:
     """A final run's student must have the planned pages, each problem on its planned page."""
     starts = tuple(page for name, page, _ in run.marks if name.startswith("problem "))
-    last = run.marks[-1][1]
+    last = run.pages
     if starts != layout.starts or last != layout.pages:
         raise PaperError(f"the paper layout moved for {who}: problems start on pages {list(starts)} of {last}, "
                          f"planned {list(layout.starts)} of {layout.pages}")
@@ -180,12 +182,12 @@ def build_paper(out: Path, exam_id: str, students: list, bodies: list[str], *, j
 
     count = bodies[0].count("\\graderproblem{")
     ids = [s.id for s in students]
-    draft = compile_many(preamble(exam_id, None), [_run_body(b, s, exam_id, None) for b, s in zip(bodies, students)],
+    draft = compile_many(preamble(exam_id, None), [run_body(b, s, exam_id, None) for b, s in zip(bodies, students)],
                          jobs=jobs, draft=True)
     failed(draft, ids)
     layout = plan(draft, count)
-    final_bodies = [_run_body(b, s, exam_id, layout) for b, s in zip(bodies, students)]
-    final_bodies.append(_run_body(bodies[0], None, exam_id, layout))
+    final_bodies = [run_body(b, s, exam_id, layout) for b, s in zip(bodies, students)]
+    final_bodies.append(run_body(bodies[0], None, exam_id, layout))
     final = compile_many(preamble(exam_id, layout), final_bodies, jobs=jobs)
     failed(final, ids + ["the template"])
     hashes = {}
