@@ -9,6 +9,7 @@ import pytest
 from browsing import chromium, run_chromium
 from grader import registry
 from grader.render import problem_view, render_document
+from test_export_qti import catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.tex]
 
@@ -41,7 +42,7 @@ def test_printed_html_takes_no_more_pages_than_latex_and_leaves_no_page_empty(tm
     if tex_engine() is None or shutil.which("pdftoppm") is None:
         pytest.skip("PRINT TESTS SKIPPED: no xelatex or pdftoppm on PATH (apt-get install texlive-xetex "
                     "poppler-utils); the printed HTML was not compared with the LaTeX PDF")
-    views = [problem_view(registry.get(pid).instance(5), solution, points=10) for pid in registry.ids()]
+    views = [problem_view(registry.get(pid).instance(5), solution, points=10) for pid in catalog()]
     meta = {"title": "Every problem", "solution": solution, "instructions": "Answer **every** part."}
     (tmp_path / "doc.html").write_text(render_document(views, "html", **meta), encoding="utf-8")
     latex = compile_pdf(render_document(views, "tex", **meta), tmp_path / "latex.pdf", timeout=300)
