@@ -454,8 +454,9 @@ KEEP_TOGETHER = 25  # lines: a listing or list up to this long is never split, n
 
 
 def _unbreakable(body: str) -> str:
-    """`body` in a box that stays on one page and on the page of the paragraph before it."""
-    return "\\par\\nopagebreak\\noindent\\begin{minipage}{\\linewidth}\n" + body + "\\end{minipage}\\par\n"
+    """`body` kept on one page and on the page of the paragraph before it (the preamble's
+    `graderkeep`, which a solution's frame, where nothing can move to the next page, lets break)."""
+    return "\\begin{graderkeep}\n" + body + "\\end{graderkeep}\n"
 
 
 def _latex_code(text: str) -> str:
@@ -561,10 +562,10 @@ def markdown_to_latex(markdown: str) -> str:
         elif kind in ("bullet_list_open", "ordered_list_open"):
             items = _list_items(tokens, i)
             together.append(0 < items <= KEEP_TOGETHER)
-            out.append(("\\par\\nopagebreak\\noindent\\begin{minipage}{\\linewidth}\n" if together[-1] else "")
+            out.append(("\\begin{graderkeep}\n" if together[-1] else "")
                        + _BLOCK_TEX[kind])
         elif kind in ("bullet_list_close", "ordered_list_close"):
-            out.append(_BLOCK_TEX[kind] + ("\\end{minipage}\\par\n" if together.pop() else ""))
+            out.append(_BLOCK_TEX[kind] + ("\\end{graderkeep}\n" if together.pop() else ""))
         elif kind == "table_open":
             columns = 0
             for later in tokens[i + 1:]:
