@@ -53,6 +53,17 @@ def write_json(tmp_path):
     return write
 
 
+@pytest.fixture
+def kept_registry(monkeypatch):
+    """The catalog as it is before the test, back after it: course problems a test loads
+    (`--problems-dir`) stay out of later tests."""
+    from grader import registry
+
+    registry.ids()  # the bundled catalog first, so it stays
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_COURSE_DIRS", list(registry._COURSE_DIRS))
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     """Practice history goes to a temporary folder, never the user's own."""

@@ -315,14 +315,14 @@ def test_selftest_builtin(invoke):
     assert "batchnorm-forward" in result.stdout and "none" in result.stdout
 
 
-def test_selftest_course_file(invoke, tmp_path):
+def test_selftest_course_file(invoke, tmp_path, kept_registry):
     folder = course(tmp_path)
     result = invoke("--problems-dir", folder, "selftest", folder / "square.py", "--seeds", 5)
     assert result.exit_code == 0, result.stdout
     assert "course-square" in result.stdout
 
 
-def test_course_folder_in_list_and_new(invoke, tmp_path, monkeypatch):
+def test_course_folder_in_list_and_new(invoke, tmp_path, kept_registry, monkeypatch):
     folder = course(tmp_path)
     rows = json.loads(invoke("--problems-dir", folder, "list", "--json").stdout)
     assert "course-square" in [row["id"] for row in rows]
@@ -331,7 +331,7 @@ def test_course_folder_in_list_and_new(invoke, tmp_path, monkeypatch):
     assert data["parts"][0]["answer"] == str(data["params"]["n"] ** 2)
 
 
-def test_selftest_reports_violations(invoke, tmp_path):
+def test_selftest_reports_violations(invoke, tmp_path, kept_registry):
     folder = course(tmp_path, power=0, name="broken")  # n**0 == 1: perturbations collide? no: the
     # template says n^2 but the answer is 1; the contract cannot see that. Break determinism instead:
     (folder / "square.py").write_text(COURSE_PROBLEM.replace("{power}", "2").replace(
@@ -353,7 +353,7 @@ def test_problems_dir_must_exist(invoke, tmp_path):
     one_line_error(invoke("--problems-dir", tmp_path / "nope", "list"), "does not exist")
 
 
-def test_selftest_reports_a_parameter_that_is_not_validated(invoke, tmp_path):
+def test_selftest_reports_a_parameter_that_is_not_validated(invoke, tmp_path, kept_registry):
     folder = course(tmp_path, name="lax")
     (folder / "square.py").write_text(COURSE_PROBLEM.replace("{power}", "2").replace(
         'check=integer(2, 20)', 'check=lambda name, v: v').replace(

@@ -266,12 +266,7 @@ class Tiny(Problem):
 
 
 @pytest.mark.parametrize("students, distinct", [(5, 5), (7, 5)])
-def test_repeated_variants_are_redrawn(invoke, tmp_path, monkeypatch, students, distinct):
-    from grader import registry
-
-    registry.ids()  # load the bundled catalog, then keep the course folder out of later tests
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry, "_COURSE_DIRS", list(registry._COURSE_DIRS))
+def test_repeated_variants_are_redrawn(invoke, tmp_path, kept_registry, students, distinct):
     course = tmp_path / "course"
     (course / "templates").mkdir(parents=True)
     (course / "tiny.py").write_text(TINY)

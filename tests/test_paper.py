@@ -144,13 +144,8 @@ def test_answer_space_fits_each_part_type(paper):
     assert "Overfull" not in log and "grader-overflow" not in log
 
 
-def test_a_part_too_tall_for_a_page_is_a_build_error_naming_it(tmp_path, monkeypatch, invoke):
-    from grader import registry
-
+def test_a_part_too_tall_for_a_page_is_a_build_error_naming_it(tmp_path, kept_registry, invoke):
     _tools()
-    registry.ids()
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry, "_COURSE_DIRS", list(registry._COURSE_DIRS))
     course = tmp_path / "course"
     (course / "templates").mkdir(parents=True)
     (course / "long.py").write_text(LONG)

@@ -65,7 +65,7 @@ def test_stats_command_errors(invoke):
     assert result.exit_code == 2 and "Error:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_problem_that_fails_to_generate_is_reported(invoke, tmp_path):
+def test_a_problem_that_fails_to_generate_is_reported(invoke, tmp_path, kept_registry):
     folder = tmp_path / "broken"
     (folder / "templates").mkdir(parents=True)
     (folder / "boom.py").write_text(
