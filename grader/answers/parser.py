@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable
 
 from grader.answers.limits import DEFAULT_LIMITS, BuildError, Limits
 from grader.answers.tree import GREEK, TreeBuilder
@@ -67,12 +67,9 @@ _FORBIDDEN_HINTS = {
 }
 
 
-class Token(NamedTuple):
-    kind: str  # "num", "name", "op", "cmd", "end"
-    value: Any
-    pos: int
-    end: int
-    alts: tuple[str, ...] = ()
+# A token: (kind, value, pos, end, alts), kind "num", "name", "op", "cmd" or "end"; pos and end
+# index the original text; alts are other spellings of a name (x_hat: xhat, hat_x).
+Token = tuple
 
 
 def _fail(message: str, text: str, position: int) -> AnswerParseError:
@@ -167,6 +164,7 @@ def _special(text: str, i: int, script: str, out: list, where: list) -> str:
 _OPS = frozenset("+-*/(){},'|")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
+_PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
 _INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
 _ARITHMETIC = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}  # builder, right bp
@@ -196,14 +194,13 @@ class _Tokenizer:
     def tokens(self) -> list[Token]:
         s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
         skip, bare = self.skip, self.bare
-        new = tuple.__new__  # a Token without the Python-level constructor of a NamedTuple
         max_digits = self.limits.max_digits
         while i < n:
             c = s[i]
             if c == " ":
                 i += 1
             elif c in _OPS and (c != "*" or not s.startswith("**", i)):
-                out.append(new(Token, ("op", c, where[i], where[i + 1], ())))
+                out.append(("op", c, where[i], where[i + 1], ()))
                 i += 1
             elif skip and i in skip:  # at an underscore
                 i = skip[i]
@@ -216,14 +213,14 @@ class _Tokenizer:
                 if j < n and s[j] == "_":  # subscripts, log_{...}
                     i = self.word(m.group(), i, j, out)
                 else:
-                    out.append(new(Token, ("name", m.group(), where[i], where[j], ())))
+                    out.append(("name", m.group(), where[i], where[j], ()))
                     if j - i > 1:
                         self.words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
                 m = _INTEGER.match(s, i)
                 if m and m.end() - i <= max_digits:
-                    out.append(new(Token, ("num", (int(m.group()), 1), where[i], where[m.end()], ())))
+                    out.append(("num", (int(m.group()), 1), where[i], where[m.end()], ()))
                     i = m.end()
                 else:
                     tok, i = self.number(i)
@@ -242,13 +239,13 @@ class _Tokenizer:
         return out
 
     def tok(self, kind, value, i, j, alts=()) -> Token:
-        return tuple.__new__(Token, (kind, value, self.where[i], self.where[j], alts))
+        return (kind, value, self.where[i], self.where[j], alts)
 
     def number(self, i: int) -> tuple[Token, int]:
         m = _INTEGER.match(self.s, i)
         if m and len(m.group()) <= self.limits.max_digits:
             end = m.end()
-            return Token("num", (int(m.group()), 1), self.where[i], self.where[end]), end
+            return ("num", (int(m.group()), 1), self.where[i], self.where[end], ()), end
         m = _NUMBER.match(self.s, i)
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
         end = m.end()
@@ -313,6 +310,9 @@ class _Tokenizer:
         """`^` or `**`: primes written as a power (f^{\\prime}), and a subscript written after the
         power (x^2_i, \\sigma^2_i) moved onto the name."""
         s = self.s
+        if s[i] == "^" and s[i + 1:i + 2] in _PLAIN_EXPONENT and s[i + 2:i + 3] != "_":  # x^2, e^(...)
+            out.append(("op", "^", self.where[i], self.where[i + 1], ()))
+            return i + 1
         j = i + (2 if s.startswith("**", i) else 1)
         end = self.script_end(j)
         inner = s[j:end].strip().strip("{}")
@@ -320,11 +320,11 @@ class _Tokenizer:
             for _ in range(inner.count("\\prime") + inner.count("'")):
                 out.append(self.tok("op", "'", i, end))
             return end
-        if s[i] == "^" and end < len(s) and s[end] == "_" and out and out[-1].kind == "name" \
-                and out[-1].end == self.where[i]:
-            name, k = self.subscripts(out[-1].value, end)
+        if s[i] == "^" and end < len(s) and s[end] == "_" and out and out[-1][0] == "name" \
+                and out[-1][3] == self.where[i]:
+            name, k = self.subscripts(out[-1][1], end)
             last = out[-1]
-            out[-1] = Token("name", name, last.pos, last.end, last.alts)
+            out[-1] = ("name", name, last[2], last[3], last[4])
             self.skip[end] = k
         out.append(self.tok("op", "^", i, j))
         return j
@@ -472,18 +472,24 @@ class _Parser:
         self.toks = tokens
         self.max_nodes, self.max_depth = limits.max_nodes, limits.max_depth
         for k in reversed(words):
-            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+            word = tokens[k][1]
+            if word not in variables and word not in functions and word not in BUILTIN_FUNCTIONS:
+                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
         self.nodes = 0
+        self.at: Token | None = None  # the token whose node the builder is making
+        # the builder's methods for the common nodes, looked up once
+        self.arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
+        self.mul, self.number, self.symbol = builder.mul, builder.number, builder.symbol
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
         such as T for transpose) and built-in function names is their product: TkM, A^TA,
         TkMlogM. A letter whose other case is declared counts as that one (see `letter`)."""
-        word = tok.value
-        if tok.kind != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
+        word = tok[1]
+        if tok[0] != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
         known = self.variables | self.functions
         if word in known or word in BUILTIN_FUNCTIONS or word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
@@ -494,7 +500,7 @@ class _Parser:
             return [tok]
         out, k = [], 0
         for piece in pieces:
-            out.append(Token("name", piece, tok.pos + k, tok.pos + k + len(piece)))
+            out.append(("name", piece, tok[2] + k, tok[2] + k + len(piece), ()))
             k += len(piece)
         return out
 
@@ -514,38 +520,44 @@ class _Parser:
         return tok
 
     def error(self, message: str, tok: Token | None = None) -> AnswerParseError:
-        return _fail(message, self.text, (tok or self.peek()).pos)
+        return _fail(message, self.text, (tok or self.peek())[2])
 
     def expect(self, value: str, opener: Token) -> None:
         tok = self.peek()
-        if tok.kind == "op" and tok.value == value:
+        if tok[0] == "op" and tok[1] == value:
             self.i += 1
             return
-        if tok.kind == "end":
-            raise self.error(f"missing {value!r} to close the {opener.value!r} opened here", opener)
+        if tok[0] == "end":
+            raise self.error(f"missing {value!r} to close the {opener[1]!r} opened here", opener)
         raise self.error(f"expected {value!r}, found {describe(tok)}", tok)
 
     def build(self, tok: Token, method: str, *args):
+        """The builder's node for `tok` (`expr` does the same inline for the common nodes); a
+        BuildError it raises is reported at `tok` (see `parse`)."""
         self.nodes += 1
         if self.nodes > self.max_nodes:
-            raise self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
-        try:
-            return getattr(self.b, method)(*args)
-        except BuildError as exc:
-            raise self.error(str(exc), tok) from None
+            raise self.too_long(tok)
+        self.at = tok
+        return getattr(self.b, method)(*args)
+
+    def too_long(self, tok: Token) -> AnswerParseError:
+        return self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
 
     def starts_operand(self, tok: Token) -> bool:
-        if tok.kind in ("num", "name", "cmd"):
+        if tok[0] in ("num", "name", "cmd"):
             return True
-        return tok.kind == "op" and (tok.value in "({" or (tok.value == "|" and not self.abs_depth))
+        return tok[0] == "op" and (tok[1] in "({" or (tok[1] == "|" and not self.abs_depth))
 
     # -- grammar
     def parse(self):
-        if self.peek().kind == "end":
+        if self.peek()[0] == "end":
             raise self.error("the answer is empty")
-        node = self.expr(0)
+        try:
+            node = self.expr(0)
+        except BuildError as exc:
+            raise self.error(str(exc), self.at) from None
         tok = self.peek()
-        if tok.kind != "end":
+        if tok[0] != "end":
             raise self.error(f"unexpected {describe(tok)}", tok)
         return node
 
@@ -553,17 +565,61 @@ class _Parser:
         self.depth += 1
         if self.depth > self.max_depth:
             raise self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
-        left = self.prefix()
         toks = self.toks
+        tok = toks[self.i]
+        self.i += 1
+        kind = tok[0]
+        # the common leaves and operators are built here, the rest by `prefix` and `infix`
+        if kind == "num":
+            self.nodes += 1
+            if self.nodes > self.max_nodes:
+                raise self.too_long(tok)
+            self.at = tok
+            left = self.number(*tok[1])
+        elif kind == "name" and tok[1] in self.variables and tok[1] not in self.functions and not tok[4] \
+                and not tok[1][-1].isdigit():  # as `name` would read it
+            self.nodes += 1
+            if self.nodes > self.max_nodes:
+                raise self.too_long(tok)
+            self.at = tok
+            left = self.symbol(tok[1])
+        else:
+            left = self.prefix(tok)
+        arithmetic = self.arithmetic
         while True:  # the binding power of the next token as an infix
             tok = toks[self.i]
-            kind = tok.kind
+            kind = tok[0]
             if kind == "op":
-                bp = _INFIX.get(tok.value, 0)
+                entry = arithmetic.get(tok[1])
+                if entry is not None:  # + - * /
+                    method, bp = entry
+                    if bp <= rbp:
+                        break
+                    self.i += 1
+                    right = self.expr(bp)
+                    self.nodes += 1
+                    if self.nodes > self.max_nodes:
+                        raise self.too_long(tok)
+                    self.at = tok
+                    left = method(left, right)
+                    continue
+                bp = _INFIX.get(tok[1], 0)
                 if bp is None:  # | opens an absolute value (a product) unless one is open
                     bp = 0 if self.abs_depth else self.IMPLICIT
-            else:
-                bp = 0 if kind == "end" else self.IMPLICIT
+            elif kind == "end":
+                break
+            else:  # a product of factors side by side
+                if self.IMPLICIT <= rbp:
+                    break
+                if kind == "num" and toks[self.i - 1][0] == "num":
+                    raise self.error("two numbers in a row: put an operator between them", tok)
+                right = self.expr(self.IMPLICIT)
+                self.nodes += 1
+                if self.nodes > self.max_nodes:
+                    raise self.too_long(tok)
+                self.at = tok
+                left = self.mul(left, right)
+                continue
             if bp <= rbp:
                 break
             left = self.infix(left, tok)
@@ -571,18 +627,14 @@ class _Parser:
         return left
 
     def infix(self, left, tok: Token):
-        if tok.kind != "op" or tok.value not in "+-*/^'":
-            if tok.kind == "num" and self.toks[self.i - 1].kind == "num":
-                raise self.error("two numbers in a row: put an operator between them", tok)
+        """An operator token other than + - * /: a power, a prime, or ( { | starting a product."""
+        op = tok[1]
+        if op not in "^'":
             return self.build(tok, "mul", left, self.expr(self.IMPLICIT))
         self.i += 1
-        op = tok.value
         if op == "'":
             return self.build(tok, "prime", left)
-        if op == "^":
-            return self.build(tok, "pow", left, self.expr(29))
-        method, bp = _ARITHMETIC[op]
-        return self.build(tok, method, left, self.expr(bp))
+        return self.build(tok, "pow", left, self.expr(29))
 
     def grouped(self, opener: Token, close: str):
         saved, self.abs_depth = self.abs_depth, 0
@@ -591,44 +643,37 @@ class _Parser:
         self.abs_depth = saved
         return node
 
-    def prefix(self):
-        tok = self.toks[self.i]
-        self.i += 1
-        kind = tok.kind
-        if kind == "name":
-            v = tok.value
-            if v in self.variables and v not in self.functions and not tok.alts and not v[-1].isdigit():
-                return self.build(tok, "symbol", v)  # the common case, as `name` would read it
+    def prefix(self, tok: Token):
+        """The operand starting at `tok` (read already), other than a number or plain variable."""
+        if tok[0] == "name":
             return self.name(tok)
-        if kind == "num":
-            return self.build(tok, "number", *tok.value)
-        if tok.kind == "cmd":
-            if tok.value == "logbase":
+        if tok[0] == "cmd":
+            if tok[1] == "logbase":
                 return self.call(tok, "log", 0, declared=False, base=self.argument(tok))
-            return self.frac(tok) if tok.value == "frac" else self.sqrt(tok)
-        if tok.kind == "op":
-            if tok.value == "-":
+            return self.frac(tok) if tok[1] == "frac" else self.sqrt(tok)
+        if tok[0] == "op":
+            if tok[1] == "-":
                 return self.build(tok, "neg", self.expr(25))
-            if tok.value == "+":
+            if tok[1] == "+":
                 return self.expr(25)
-            if tok.value == "(":
+            if tok[1] == "(":
                 return self.grouped(tok, ")")
-            if tok.value == "{":
+            if tok[1] == "{":
                 return self.grouped(tok, "}")
-            if tok.value == "|":
+            if tok[1] == "|":
                 self.abs_depth += 1
                 node = self.expr(0)
                 self.expect("|", tok)
                 self.abs_depth -= 1
                 return self.build(tok, "call", "abs", [node])
-        if tok.kind == "end":
+        if tok[0] == "end":
             raise self.error("the answer ends too early", tok)
         raise self.error(f"unexpected {describe(tok)}", tok)
 
     def argument(self, tok: Token):
         """A braced LaTeX argument, or a single factor: \\frac{a}{b}, \\sqrt x."""
         nxt = self.peek()
-        if nxt.kind == "op" and nxt.value == "{":
+        if nxt[0] == "op" and nxt[1] == "{":
             self.i += 1
             return self.grouped(nxt, "}")
         if not self.starts_operand(nxt):
@@ -643,7 +688,7 @@ class _Parser:
     def sqrt(self, tok: Token):
         index = None
         nxt = self.peek()
-        if nxt.kind == "op" and nxt.value == "[":
+        if nxt[0] == "op" and nxt[1] == "[":
             self.i += 1
             index = self.grouped(nxt, "]")
         arg = self.argument(tok)
@@ -652,10 +697,10 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        candidates = (tok.value, *tok.alts, *_spellings(tok.value)) if tok.value[-1].isdigit() else \
-            (tok.value, *tok.alts)
+        candidates = (tok[1], *tok[4], *_spellings(tok[1])) if tok[1][-1].isdigit() else \
+            (tok[1], *tok[4])
         primes = 0
-        while self.peek().kind == "op" and self.peek().value == "'" and primes < 4:
+        while self.peek()[0] == "op" and self.peek()[1] == "'" and primes < 4:
             if not any(c in self.functions for c in candidates):
                 break
             self.i += 1
@@ -666,27 +711,27 @@ class _Parser:
         for c in candidates:
             if c in self.variables:
                 return self.build(tok, "symbol", c)
-        special = self.build(tok, "special", tok.value)
+        special = self.build(tok, "special", tok[1])
         if special is not None:
             return special
-        if tok.value in CONSTANTS:
-            return self.build(tok, "constant", tok.value)
-        spelling = tok.value if tok.value in BUILTIN_FUNCTIONS else tok.value.lower()
+        if tok[1] in CONSTANTS:
+            return self.build(tok, "constant", tok[1])
+        spelling = tok[1] if tok[1] in BUILTIN_FUNCTIONS else tok[1].lower()
         if spelling in BUILTIN_FUNCTIONS or spelling in self.b.extra_functions:
             return self.call(tok, spelling, 0, declared=False)
-        base = _LOG_BASE.fullmatch(tok.value) if tok.value.startswith("log_") else None
+        base = _LOG_BASE.fullmatch(tok[1]) if tok[1].startswith("log_") else None
         if base:
             b = base.group(1)
             node = self.build(tok, "number", int(b), 1) if b.isdigit() else \
-                self.name(Token("name", b, tok.pos, tok.end))
+                self.name(("name", b, tok[2], tok[3], ()))
             return self.call(tok, "log", 0, declared=False, base=node)
-        folded = tok.value.swapcase()
-        if len(tok.value) == 1 and folded in self.variables:
-            self.note(f"{tok.value} was read as {folded}")
+        folded = tok[1].swapcase()
+        if len(tok[1]) == 1 and folded in self.variables:
+            self.note(f"{tok[1]} was read as {folded}")
             return self.build(tok, "symbol", folded)
-        if tok.value.lower() in _NOT_FINITE:
-            raise self.error(f"{tok.value!r} is not a finite number", tok)
-        raise self.error(f"unknown name {tok.value!r}; {self.allowed_names()}", tok)
+        if tok[1].lower() in _NOT_FINITE:
+            raise self.error(f"{tok[1]!r} is not a finite number", tok)
+        raise self.error(f"unknown name {tok[1]!r}; {self.allowed_names()}", tok)
 
     def allowed_names(self) -> str:
         parts = []
@@ -704,11 +749,11 @@ class _Parser:
         return "allowed names are " + "; ".join(parts)
 
     def is_function(self, tok: Token) -> bool:
-        if tok.kind == "cmd" and tok.value == "logbase":
+        if tok[0] == "cmd" and tok[1] == "logbase":
             return True
-        if tok.kind != "name" or tok.value in self.variables:
+        if tok[0] != "name" or tok[1] in self.variables:
             return False
-        v = tok.value
+        v = tok[1]
         return v in self.functions or v in BUILTIN_FUNCTIONS or v.lower() in BUILTIN_FUNCTIONS \
             or v in self.b.extra_functions or v.startswith("log_")
 
@@ -719,16 +764,16 @@ class _Parser:
         arg = self.expr(self.IMPLICIT)
         while True:
             nxt = self.peek()
-            if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt.kind == "op" and nxt.value == "|"):
+            if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt[0] == "op" and nxt[1] == "|"):
                 return arg
-            if nxt.kind == "num" and self.toks[self.i - 1].kind == "num":
+            if nxt[0] == "num" and self.toks[self.i - 1][0] == "num":
                 raise self.error("two numbers in a row: put an operator between them", nxt)
             arg = self.build(nxt, "mul", arg, self.expr(self.IMPLICIT))
 
     def inverse_power(self) -> bool:
         """True (and the tokens consumed) when `^-1`, `^{-1}` or `^(-1)` follows."""
         t = self.toks[self.i:self.i + 5]
-        values = [x.value if x.kind != "num" else x.value == (1, 1) for x in t]
+        values = [x[1] if x[0] != "num" else x[1] == (1, 1) for x in t]
         for pattern in (["^", "-", True], ["^", "{", "-", True, "}"], ["^", "(", "-", True, ")"]):
             if values[:len(pattern)] == pattern:
                 self.i += len(pattern)
@@ -740,20 +785,20 @@ class _Parser:
         nxt = self.peek()
         if not declared and name in _INVERSES and self.inverse_power():
             name = _INVERSES[name]  # sin^{-1} x is arcsin x
-        elif nxt.kind == "op" and nxt.value == "^":
+        elif nxt[0] == "op" and nxt[1] == "^":
             self.i += 1
             power = self.expr(29)
         nxt = self.peek()
-        if nxt.kind == "op" and nxt.value == "'":
+        if nxt[0] == "op" and nxt[1] == "'":
             raise self.error("a prime ' may only follow a declared function, as in sigma'(z)", nxt)
-        if nxt.kind == "op" and nxt.value in "({":
+        if nxt[0] == "op" and nxt[1] in "({":
             self.i += 1
             saved, self.abs_depth = self.abs_depth, 0
             args = [self.expr(0)]
-            while self.peek().kind == "op" and self.peek().value == ",":
+            while self.peek()[0] == "op" and self.peek()[1] == ",":
                 self.i += 1
                 args.append(self.expr(0))
-            self.expect(")" if nxt.value == "(" else "}", nxt)
+            self.expect(")" if nxt[1] == "(" else "}", nxt)
             self.abs_depth = saved
         elif self.starts_operand(nxt):
             args = [self.juxtaposed_argument()]
@@ -813,11 +858,11 @@ def _segment(word: str, letters: frozenset | set, variables: frozenset) -> list[
 
 
 def describe(tok: Token) -> str:
-    if tok.kind == "end":
+    if tok[0] == "end":
         return "the end of the answer"
-    if tok.kind == "cmd":
-        return f"\\{tok.value}"
-    return repr(tok.value if tok.kind != "num" else "number")
+    if tok[0] == "cmd":
+        return f"\\{tok[1]}"
+    return repr(tok[1] if tok[0] != "num" else "number")
 
 
 def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: Iterable[str] = (),

@@ -34,7 +34,7 @@ def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
     """The exact value of a rational constant subtree (numbers, + - * /, integer powers), or None."""
     op = node[0]
     if op == "n":
-        return Fraction(node[1], node[2])
+        return Fraction(node[1]) if node[2] == 1 else Fraction(node[1], node[2])
     if op == "neg":
         v = constant(node[1], limits)
         return None if v is None else -v
@@ -69,6 +69,27 @@ def _float_value(node: tuple, values: list, divide: str = "ignore") -> float:
     probe = ("f", node[1], shallow) if node[0] == "f" else (node[0], *shallow)
     with np.errstate(all="ignore", divide=divide):
         return float(evaluate(probe, {}, {}))
+
+
+_MATH = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos,
+         "tan": math.tan}
+
+
+def _quick_value(node: tuple, values: list) -> float | None:
+    """The value of a power or common function of constants by `math`, or None where `math`
+    fails or the value is near a double's range: only whether a value is finite counts, and
+    there `_float_value` (NumPy, as `expressions` evaluates the tree) decides. A tenth of the cost."""
+    try:
+        if node[0] == "^":
+            value = math.pow(values[0], values[1])
+        else:
+            fn = _MATH.get(node[1])
+            if fn is None or len(values) != 1:
+                return None
+            value = fn(values[0])
+    except (ValueError, OverflowError):
+        return None
+    return value if abs(value) < 1e300 else None
 
 
 def _pole(node: tuple, values: list) -> bool:
@@ -134,7 +155,9 @@ class TreeBuilder:
         elif op == "/":
             value = v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan
         else:
-            value = _float_value(node, v)
+            value = _quick_value(node, v)
+            if value is None:
+                value = _float_value(node, v)
         if not math.isfinite(value) and all(math.isfinite(x) for x in v):
             shown = to_unicode(node)
             if math.isnan(value):
@@ -187,7 +210,10 @@ class TreeBuilder:
         return self._fold(("/", a, b), (a, b))
 
     def pow(self, base, exponent):
-        exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
+        if exponent[0] == "n" and exponent[2] == 1:
+            exp = exponent[1]  # an integer: `constant` would return it as a Fraction
+        else:
+            exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
         if exp is not None:
             if abs(exp) > self.limits.max_exponent:
                 raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
