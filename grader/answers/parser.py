@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, Iterable
 
 from grader.answers.limits import DEFAULT_LIMITS, BuildError, Limits
@@ -95,9 +96,9 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     stripped = text.strip()
     if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
         text = text.replace("$", " ")  # math delimiters pasted from a document
+    if _PLAIN.match(text):
+        return text, range(len(text) + 1)
     spaced = text.translate(_SPACES)
-    if _PLAIN.match(spaced):
-        return spaced, range(len(text) + 1)
     out: list[str] = []
     where: list[int] = []
     script = ""  # the kind of script group open, "^" or "_"
@@ -173,6 +174,7 @@ _INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")  # a word with plain subscripts
 _BRACED_SUBSCRIPT = re.compile(r"\{([A-Za-z0-9_]+)\}")
 _BRACES = {"{": 1, "}": -1}
 _WRAPPER_IN_SUBSCRIPT = re.compile(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*")
@@ -208,11 +210,12 @@ class _Tokenizer:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
             elif c in _LETTERS:
-                m = _WORD.match(s, i)
+                m = _NAME.match(s, i)
                 j = m.end()
-                if j < n and s[j] == "_":  # subscripts, log_{...}
-                    i = self.word(m.group(), i, j, out)
-                else:
+                if j < n and s[j] == "_":  # subscripts in braces, log_{...}
+                    m = _WORD.match(s, i)
+                    i = self.word(m.group(), i, m.end(), out)
+                else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
                     out.append(("name", m.group(), where[i], where[j], ()))
                     if j - i > 1:
                         self.words.append(len(out) - 1)
@@ -460,6 +463,14 @@ class _Tokenizer:
         return j
 
 
+@lru_cache(maxsize=16)
+def _common_methods(builder: type) -> tuple:
+    """A builder class's functions for the common nodes, as `_Parser.expr` calls them: + - * /
+    (with their binding powers), product, number, symbol."""
+    arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
+    return arithmetic, builder.mul, builder.number, builder.symbol
+
+
 class _Parser:
     """Pratt parser over the token list; `builder` constructs the result."""
 
@@ -480,9 +491,7 @@ class _Parser:
         self.abs_depth = 0
         self.nodes = 0
         self.at: Token | None = None  # the token whose node the builder is making
-        # the builder's methods for the common nodes, looked up once
-        self.arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
-        self.mul, self.number, self.symbol = builder.mul, builder.number, builder.symbol
+        self.arithmetic, self.mul, self.number, self.symbol = _common_methods(type(builder))
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
@@ -523,7 +532,7 @@ class _Parser:
         return _fail(message, self.text, (tok or self.peek())[2])
 
     def expect(self, value: str, opener: Token) -> None:
-        tok = self.peek()
+        tok = self.toks[self.i]
         if tok[0] == "op" and tok[1] == value:
             self.i += 1
             return
@@ -543,6 +552,9 @@ class _Parser:
     def too_long(self, tok: Token) -> AnswerParseError:
         return self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
 
+    def too_deep(self) -> AnswerParseError:
+        return self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
+
     def starts_operand(self, tok: Token) -> bool:
         if tok[0] in ("num", "name", "cmd"):
             return True
@@ -550,81 +562,85 @@ class _Parser:
 
     # -- grammar
     def parse(self):
-        if self.peek()[0] == "end":
+        if self.toks[self.i][0] == "end":
             raise self.error("the answer is empty")
         try:
             node = self.expr(0)
         except BuildError as exc:
             raise self.error(str(exc), self.at) from None
-        tok = self.peek()
+        tok = self.toks[self.i]
         if tok[0] != "end":
             raise self.error(f"unexpected {describe(tok)}", tok)
         return node
 
     def expr(self, rbp: int):
+        """An expression of operators binding tighter than `rbp`. The right operands of + - * /
+        and of products are read in this loop (`pending` holds the operators waiting for theirs),
+        each counting as one level of nesting, as a call of `expr` would."""
         self.depth += 1
         if self.depth > self.max_depth:
-            raise self.error(f"the answer is nested more than {self.limits.max_depth} levels deep")
-        toks = self.toks
-        tok = toks[self.i]
-        self.i += 1
-        kind = tok[0]
-        # the common leaves and operators are built here, the rest by `prefix` and `infix`
-        if kind == "num":
-            self.nodes += 1
-            if self.nodes > self.max_nodes:
-                raise self.too_long(tok)
-            self.at = tok
-            left = self.number(*tok[1])
-        elif kind == "name" and tok[1] in self.variables and tok[1] not in self.functions and not tok[4] \
-                and not tok[1][-1].isdigit():  # as `name` would read it
-            self.nodes += 1
-            if self.nodes > self.max_nodes:
-                raise self.too_long(tok)
-            self.at = tok
-            left = self.symbol(tok[1])
-        else:
-            left = self.prefix(tok)
-        arithmetic = self.arithmetic
-        while True:  # the binding power of the next token as an infix
+            raise self.too_deep()
+        toks, b, arithmetic = self.toks, self.b, self.arithmetic
+        pending = []  # (left operand, builder function, operator token, rbp) outside the operand read
+        while True:
+            # an operand: the common leaves here, the rest by `prefix`
             tok = toks[self.i]
+            self.i += 1
             kind = tok[0]
-            if kind == "op":
-                entry = arithmetic.get(tok[1])
-                if entry is not None:  # + - * /
-                    method, bp = entry
-                    if bp <= rbp:
-                        break
-                    self.i += 1
-                    right = self.expr(bp)
-                    self.nodes += 1
-                    if self.nodes > self.max_nodes:
-                        raise self.too_long(tok)
-                    self.at = tok
-                    left = method(left, right)
-                    continue
-                bp = _INFIX.get(tok[1], 0)
-                if bp is None:  # | opens an absolute value (a product) unless one is open
-                    bp = 0 if self.abs_depth else self.IMPLICIT
-            elif kind == "end":
-                break
-            else:  # a product of factors side by side
-                if self.IMPLICIT <= rbp:
-                    break
-                if kind == "num" and toks[self.i - 1][0] == "num":
-                    raise self.error("two numbers in a row: put an operator between them", tok)
-                right = self.expr(self.IMPLICIT)
+            if kind == "num":
                 self.nodes += 1
                 if self.nodes > self.max_nodes:
                     raise self.too_long(tok)
                 self.at = tok
-                left = self.mul(left, right)
-                continue
-            if bp <= rbp:
-                break
-            left = self.infix(left, tok)
-        self.depth -= 1
-        return left
+                left = self.number(b, *tok[1])
+            elif kind == "name" and tok[1] in self.variables and tok[1] not in self.functions \
+                    and not tok[4] and not tok[1][-1].isdigit():  # as `name` would read it
+                self.nodes += 1
+                if self.nodes > self.max_nodes:
+                    raise self.too_long(tok)
+                self.at = tok
+                left = self.symbol(b, tok[1])
+            else:
+                left = self.prefix(tok)
+            # the operators after it, while they bind tighter than rbp
+            while True:
+                tok = toks[self.i]
+                kind = tok[0]
+                if kind == "op":
+                    entry = arithmetic.get(tok[1])
+                    if entry is not None:  # + - * /
+                        method, bp = entry
+                        if bp > rbp:
+                            self.i += 1
+                            break
+                    else:  # ^ ' and ( { | starting a product, read by `infix`
+                        bp = _INFIX.get(tok[1], 0)
+                        if bp is None:  # | opens an absolute value (a product) unless one is open
+                            bp = 0 if self.abs_depth else self.IMPLICIT
+                        if bp > rbp:
+                            left = self.infix(left, tok)
+                            continue
+                elif kind != "end" and self.IMPLICIT > rbp:  # a product of factors side by side
+                    if kind == "num" and toks[self.i - 1][0] == "num":
+                        raise self.error("two numbers in a row: put an operator between them", tok)
+                    method, bp = self.mul, self.IMPLICIT
+                    break
+                # the operand ends here
+                self.depth -= 1
+                if not pending:
+                    return left
+                right = left
+                left, method, op, rbp = pending.pop()
+                self.nodes += 1
+                if self.nodes > self.max_nodes:
+                    raise self.too_long(op)
+                self.at = op
+                left = method(b, left, right)
+            pending.append((left, method, tok, rbp))
+            rbp = bp
+            self.depth += 1
+            if self.depth > self.max_depth:
+                raise self.too_deep()
 
     def infix(self, left, tok: Token):
         """An operator token other than + - * /: a power, a prime, or ( { | starting a product."""
@@ -672,7 +688,7 @@ class _Parser:
 
     def argument(self, tok: Token):
         """A braced LaTeX argument, or a single factor: \\frac{a}{b}, \\sqrt x."""
-        nxt = self.peek()
+        nxt = self.toks[self.i]
         if nxt[0] == "op" and nxt[1] == "{":
             self.i += 1
             return self.grouped(nxt, "}")
@@ -687,7 +703,7 @@ class _Parser:
 
     def sqrt(self, tok: Token):
         index = None
-        nxt = self.peek()
+        nxt = self.toks[self.i]
         if nxt[0] == "op" and nxt[1] == "[":
             self.i += 1
             index = self.grouped(nxt, "]")
@@ -699,14 +715,12 @@ class _Parser:
     def name(self, tok: Token):
         candidates = (tok[1], *tok[4], *_spellings(tok[1])) if tok[1][-1].isdigit() else \
             (tok[1], *tok[4])
-        primes = 0
-        while self.peek()[0] == "op" and self.peek()[1] == "'" and primes < 4:
-            if not any(c in self.functions for c in candidates):
-                break
-            self.i += 1
-            primes += 1
         for c in candidates:
             if c in self.functions:
+                primes, toks = 0, self.toks
+                while toks[self.i][0] == "op" and toks[self.i][1] == "'" and primes < 4:
+                    self.i += 1
+                    primes += 1
                 return self.call(tok, c, primes, declared=True)
         for c in candidates:
             if c in self.variables:
@@ -763,7 +777,7 @@ class _Parser:
         (\\sin 2x is sin(2x), \\ln xy is ln(xy), \\sin x \\cos x is sin(x) cos(x))."""
         arg = self.expr(self.IMPLICIT)
         while True:
-            nxt = self.peek()
+            nxt = self.toks[self.i]
             if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt[0] == "op" and nxt[1] == "|"):
                 return arg
             if nxt[0] == "num" and self.toks[self.i - 1][0] == "num":
@@ -782,20 +796,20 @@ class _Parser:
 
     def call(self, tok: Token, name: str, primes: int, *, declared: bool, base=None):
         power = None
-        nxt = self.peek()
+        nxt = self.toks[self.i]
         if not declared and name in _INVERSES and self.inverse_power():
             name = _INVERSES[name]  # sin^{-1} x is arcsin x
         elif nxt[0] == "op" and nxt[1] == "^":
             self.i += 1
             power = self.expr(29)
-        nxt = self.peek()
+        nxt = self.toks[self.i]
         if nxt[0] == "op" and nxt[1] == "'":
             raise self.error("a prime ' may only follow a declared function, as in sigma'(z)", nxt)
         if nxt[0] == "op" and nxt[1] in "({":
             self.i += 1
             saved, self.abs_depth = self.abs_depth, 0
             args = [self.expr(0)]
-            while self.peek()[0] == "op" and self.peek()[1] == ",":
+            while self.toks[self.i][0] == "op" and self.toks[self.i][1] == ",":
                 self.i += 1
                 args.append(self.expr(0))
             self.expect(")" if nxt[1] == "(" else "}", nxt)

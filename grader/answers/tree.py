@@ -120,6 +120,19 @@ def integer_constant(node: tuple) -> bool:
     return k is not None and k.denominator == 1
 
 
+def _binary(op: str):
+    """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
+    and b are constants."""
+    def build(self, a, b) -> tuple:
+        node = (op, a, b)
+        values = self.values
+        if id(a) in values and id(b) in values:
+            return self._fold(node, (a, b))
+        return node
+
+    return build
+
+
 class TreeBuilder:
     """Parser builder producing tuple trees, refusing sizes beyond `limits` first. It notes as
     it goes what an expression comparison needs to know of the tree (`profile`)."""
@@ -129,7 +142,8 @@ class TreeBuilder:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.values: dict[int, tuple] = {}  # id -> (node, float value) of the constant parts
+        # id -> (node, float value) of the constant parts; holding the nodes keeps their ids unique
+        self.values: dict[int, tuple] = {}
         self.names: set[str] = set()
         self.funcs: set[str] = set()
         self.exact: str | None = "mod"
@@ -143,12 +157,10 @@ class TreeBuilder:
     def _fold(self, node: tuple, kids) -> tuple:
         """Keep the value of a constant node; refuse one that has no finite real value."""
         values = self.values
-        v = []
         for k in kids:
-            got = values.get(id(k))
-            if got is None or got[0] is not k:
+            if id(k) not in values:
                 return node
-            v.append(got[1])
+        v = [values[id(k)][1] for k in kids]
         op = node[0]
         if op in _ARITHMETIC:
             value = _ARITHMETIC[op](*v)
@@ -188,26 +200,18 @@ class TreeBuilder:
         self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
         return node
 
-    def add(self, a, b):
-        return self._fold(("+", a, b), (a, b))
-
-    def sub(self, a, b):
-        return self._fold(("-", a, b), (a, b))
-
-    def mul(self, a, b):
-        return self._fold(("*", a, b), (a, b))
+    add, sub, mul, _div, _pow = (_binary(op) for op in "+-*/^")
 
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
     def is_constant(self, node: tuple) -> bool:
-        got = self.values.get(id(node))
-        return got is not None and got[0] is node
+        return id(node) in self.values
 
     def div(self, a, b):
         if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
-        return self._fold(("/", a, b), (a, b))
+        return self._div(a, b)
 
     def pow(self, base, exponent):
         if exponent[0] == "n" and exponent[2] == 1:
@@ -225,7 +229,7 @@ class TreeBuilder:
                     raise BuildError("this power is too large to compute")
         if self.exact and not integer_constant(exponent):
             self.exact = None
-        return self._fold(("^", base, exponent), (base, exponent))
+        return self._pow(base, exponent)
 
     def root(self, arg, index):
         k = constant(index, self.limits)
