@@ -162,7 +162,7 @@ def _special(text: str, i: int, script: str, out: list, where: list) -> str:
     return script
 
 
-_OPS = frozenset("+-*/(){},'|")
+_OPS = frozenset("+-/(){},'|")  # and * where no ** follows
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
@@ -195,14 +195,15 @@ class _Tokenizer:
 
     def tokens(self) -> list[Token]:
         s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
-        skip, bare = self.skip, self.bare
+        skip, bare, words = self.skip, self.bare, self.words
+        append, name, integer = out.append, _NAME.match, _INTEGER.match
         max_digits = self.limits.max_digits
         while i < n:
             c = s[i]
-            if c == " ":
+            if c in _OPS:
+                append(("op", c, where[i], where[i + 1], ()))
                 i += 1
-            elif c in _OPS and (c != "*" or not s.startswith("**", i)):
-                out.append(("op", c, where[i], where[i + 1], ()))
+            elif c == " ":
                 i += 1
             elif skip and i in skip:  # at an underscore
                 i = skip[i]
@@ -210,26 +211,30 @@ class _Tokenizer:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
             elif c in _LETTERS:
-                m = _NAME.match(s, i)
+                m = name(s, i)
                 j = m.end()
                 if j < n and s[j] == "_":  # subscripts in braces, log_{...}
                     m = _WORD.match(s, i)
                     i = self.word(m.group(), i, m.end(), out)
                 else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
-                    out.append(("name", m.group(), where[i], where[j], ()))
+                    append(("name", m.group(), where[i], where[j], ()))
                     if j - i > 1:
-                        self.words.append(len(out) - 1)
+                        words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
-                m = _INTEGER.match(s, i)
+                m = integer(s, i)
                 if m and m.end() - i <= max_digits:
-                    out.append(("num", (int(m.group()), 1), where[i], where[m.end()], ()))
-                    i = m.end()
+                    j = m.end()
+                    append(("num", (int(m.group()), 1), where[i], where[j], ()))
+                    i = j
                 else:
                     tok, i = self.number(i)
                     out.append(tok)
             elif c == "\\":
                 i = self.command(i, out)
+            elif c == "*" and s[i + 1:i + 2] != "*":
+                append(("op", c, where[i], where[i + 1], ()))
+                i += 1
             elif c == "^" or c == "*":
                 i = self.power(i, out)
             elif c == "]" and self.open_brackets:
@@ -463,6 +468,12 @@ class _Tokenizer:
         return j
 
 
+@lru_cache(maxsize=256)
+def _plain_names(variables: frozenset, functions: frozenset) -> frozenset:
+    """The declared variables that a name token stands for as it is (see `_Parser.name`)."""
+    return frozenset(v for v in variables if v not in functions and not v[-1:].isdigit())
+
+
 @lru_cache(maxsize=16)
 def _common_methods(builder: type) -> tuple:
     """A builder class's functions for the common nodes, as `_Parser.expr` calls them: + - * /
@@ -481,7 +492,7 @@ class _Parser:
         self.text, self.b = text, builder
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
-        self.max_nodes, self.max_depth = limits.max_nodes, limits.max_depth
+        self.max_depth = limits.max_depth
         for k in reversed(words):
             word = tokens[k][1]
             if word not in variables and word not in functions and word not in BUILTIN_FUNCTIONS:
@@ -489,8 +500,8 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
-        self.nodes = 0
-        self.at: Token | None = None  # the token whose node the builder is making
+        self.budget = limits.max_nodes  # nodes that may still be built
+        self.plain = _plain_names(variables, functions)
         self.arithmetic, self.mul, self.number, self.symbol = _common_methods(type(builder))
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
@@ -541,13 +552,14 @@ class _Parser:
         raise self.error(f"expected {value!r}, found {describe(tok)}", tok)
 
     def build(self, tok: Token, method: str, *args):
-        """The builder's node for `tok` (`expr` does the same inline for the common nodes); a
-        BuildError it raises is reported at `tok` (see `parse`)."""
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
+        """The builder's node for `tok` (`expr` does the same inline for the common nodes)."""
+        self.budget -= 1
+        if self.budget < 0:
             raise self.too_long(tok)
-        self.at = tok
-        return getattr(self.b, method)(*args)
+        try:
+            return getattr(self.b, method)(*args)
+        except BuildError as exc:
+            raise self.error(str(exc), tok) from None
 
     def too_long(self, tok: Token) -> AnswerParseError:
         return self.error(f"the answer is too long (more than {self.limits.max_nodes} terms)", tok)
@@ -564,10 +576,7 @@ class _Parser:
     def parse(self):
         if self.toks[self.i][0] == "end":
             raise self.error("the answer is empty")
-        try:
-            node = self.expr(0)
-        except BuildError as exc:
-            raise self.error(str(exc), self.at) from None
+        node = self.expr(0)
         tok = self.toks[self.i]
         if tok[0] != "end":
             raise self.error(f"unexpected {describe(tok)}", tok)
@@ -575,72 +584,103 @@ class _Parser:
 
     def expr(self, rbp: int):
         """An expression of operators binding tighter than `rbp`. The right operands of + - * /
-        and of products are read in this loop (`pending` holds the operators waiting for theirs),
-        each counting as one level of nesting, as a call of `expr` would."""
+        and of products, and groups in ( ) or { }, are read in this loop (`pending` holds the
+        operators waiting for their right operand and the groups waiting for their closing
+        bracket), each counting as one level of nesting, as a call of `expr` would."""
         self.depth += 1
         if self.depth > self.max_depth:
             raise self.too_deep()
-        toks, b, arithmetic = self.toks, self.b, self.arithmetic
-        pending = []  # (left operand, builder function, operator token, rbp) outside the operand read
-        while True:
-            # an operand: the common leaves here, the rest by `prefix`
-            tok = toks[self.i]
-            self.i += 1
-            kind = tok[0]
-            if kind == "num":
-                self.nodes += 1
-                if self.nodes > self.max_nodes:
-                    raise self.too_long(tok)
-                self.at = tok
-                left = self.number(b, *tok[1])
-            elif kind == "name" and tok[1] in self.variables and tok[1] not in self.functions \
-                    and not tok[4] and not tok[1][-1].isdigit():  # as `name` would read it
-                self.nodes += 1
-                if self.nodes > self.max_nodes:
-                    raise self.too_long(tok)
-                self.at = tok
-                left = self.symbol(b, tok[1])
-            else:
-                left = self.prefix(tok)
-            # the operators after it, while they bind tighter than rbp
+        toks, b, arithmetic, plain = self.toks, self.b, self.arithmetic, self.plain
+        number, symbol, implicit = self.number, self.symbol, self.IMPLICIT
+        i = self.i  # self.i while other methods read tokens
+        # (left operand, builder function, operator token, rbp, None) of an operator, or
+        # (None, None, opening bracket, rbp, abs_depth outside) of a group
+        pending = []
+        at = None  # the token of the node being built, where a BuildError is reported
+        try:
             while True:
-                tok = toks[self.i]
+                # an operand: the common leaves here, the rest by `prefix`
+                tok = toks[i]
+                i += 1
                 kind = tok[0]
-                if kind == "op":
-                    entry = arithmetic.get(tok[1])
-                    if entry is not None:  # + - * /
-                        method, bp = entry
-                        if bp > rbp:
-                            self.i += 1
-                            break
-                    else:  # ^ ' and ( { | starting a product, read by `infix`
-                        bp = _INFIX.get(tok[1], 0)
-                        if bp is None:  # | opens an absolute value (a product) unless one is open
-                            bp = 0 if self.abs_depth else self.IMPLICIT
-                        if bp > rbp:
-                            left = self.infix(left, tok)
-                            continue
-                elif kind != "end" and self.IMPLICIT > rbp:  # a product of factors side by side
-                    if kind == "num" and toks[self.i - 1][0] == "num":
-                        raise self.error("two numbers in a row: put an operator between them", tok)
-                    method, bp = self.mul, self.IMPLICIT
-                    break
-                # the operand ends here
-                self.depth -= 1
-                if not pending:
-                    return left
-                right = left
-                left, method, op, rbp = pending.pop()
-                self.nodes += 1
-                if self.nodes > self.max_nodes:
-                    raise self.too_long(op)
-                self.at = op
-                left = method(b, left, right)
-            pending.append((left, method, tok, rbp))
-            rbp = bp
-            self.depth += 1
-            if self.depth > self.max_depth:
-                raise self.too_deep()
+                if kind == "num":
+                    self.budget -= 1
+                    if self.budget < 0:
+                        raise self.too_long(tok)
+                    at = tok
+                    value = tok[1]
+                    left = number(b, value[0], value[1])
+                elif kind == "name" and tok[1] in plain and not tok[4]:
+                    self.budget -= 1
+                    if self.budget < 0:
+                        raise self.too_long(tok)
+                    at = tok
+                    left = symbol(b, tok[1])
+                elif kind == "op" and (tok[1] == "(" or tok[1] == "{"):
+                    pending.append((None, None, tok, rbp, self.abs_depth))
+                    self.abs_depth, rbp = 0, 0
+                    self.depth += 1
+                    if self.depth > self.max_depth:
+                        self.i = i
+                        raise self.too_deep()
+                    continue
+                else:
+                    self.i = i
+                    left = self.prefix(tok)
+                    i = self.i
+                # the operators after it, while they bind tighter than rbp
+                while True:
+                    tok = toks[i]
+                    kind = tok[0]
+                    if kind == "op":
+                        entry = arithmetic.get(tok[1])
+                        if entry is not None:  # + - * /
+                            method, bp = entry
+                            if bp > rbp:
+                                i += 1
+                                break
+                        else:  # ^ ' and ( { | starting a product, read by `infix`
+                            bp = _INFIX.get(tok[1], 0)
+                            if bp is None:  # | opens an absolute value (a product) unless one is open
+                                bp = 0 if self.abs_depth else implicit
+                            if bp > rbp:
+                                self.i = i
+                                left = self.infix(left, tok)
+                                i = self.i
+                                continue
+                    elif kind != "end" and implicit > rbp:  # a product of factors side by side
+                        if kind == "num" and toks[i - 1][0] == "num":
+                            raise self.error("two numbers in a row: put an operator between them", tok)
+                        method, bp = self.mul, implicit
+                        break
+                    # the operand ends here
+                    self.depth -= 1
+                    if not pending:
+                        self.i = i
+                        return left
+                    right = left
+                    left, method, at, rbp, outside = pending.pop()
+                    if method is None:  # the group ends: at its closing bracket
+                        close = ")" if at[1] == "(" else "}"
+                        if toks[i][0] == "op" and toks[i][1] == close:
+                            i += 1
+                        else:
+                            self.i = i
+                            self.expect(close, at)
+                        self.abs_depth, left = outside, right
+                        continue
+                    self.budget -= 1
+                    if self.budget < 0:
+                        raise self.too_long(at)
+                    left = method(b, left, right)
+                pending.append((left, method, tok, rbp, None))
+                rbp = bp
+                self.depth += 1
+                if self.depth > self.max_depth:
+                    self.i = i
+                    raise self.too_deep()
+        except BuildError as exc:
+            raise self.error(str(exc), at) from None
 
     def infix(self, left, tok: Token):
         """An operator token other than + - * /: a power, a prime, or ( { | starting a product."""
@@ -660,7 +700,8 @@ class _Parser:
         return node
 
     def prefix(self, tok: Token):
-        """The operand starting at `tok` (read already), other than a number or plain variable."""
+        """The operand starting at `tok` (read already), other than those `expr` reads: a
+        number, a plain variable, a group in ( ) or { }."""
         if tok[0] == "name":
             return self.name(tok)
         if tok[0] == "cmd":
@@ -672,10 +713,6 @@ class _Parser:
                 return self.build(tok, "neg", self.expr(25))
             if tok[1] == "+":
                 return self.expr(25)
-            if tok[1] == "(":
-                return self.grouped(tok, ")")
-            if tok[1] == "{":
-                return self.grouped(tok, "}")
             if tok[1] == "|":
                 self.abs_depth += 1
                 node = self.expr(0)
