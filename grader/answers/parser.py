@@ -93,9 +93,10 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     if len(text) > limits.max_chars:
         raise _fail(f"the answer is {len(text)} characters long; the limit is {limits.max_chars}",
                     text, limits.max_chars)
-    stripped = text.strip()
-    if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
-        text = text.replace("$", " ")  # math delimiters pasted from a document
+    if "$" in text:
+        stripped = text.strip()
+        if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
+            text = text.replace("$", " ")  # math delimiters pasted from a document
     if _PLAIN.match(text):
         return text, range(len(text) + 1)
     spaced = text.translate(_SPACES)
@@ -243,7 +244,7 @@ class _Tokenizer:
                 i += 1
             else:
                 raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
-        out.append(self.tok("end", None, n, n))
+        append(("end", None, where[n], where[n], ()))
         return out
 
     def tok(self, kind, value, i, j, alts=()) -> Token:
@@ -468,12 +469,6 @@ class _Tokenizer:
         return j
 
 
-@lru_cache(maxsize=256)
-def _plain_names(variables: frozenset, functions: frozenset) -> frozenset:
-    """The declared variables that a name token stands for as it is (see `_Parser.name`)."""
-    return frozenset(v for v in variables if v not in functions and not v[-1:].isdigit())
-
-
 @lru_cache(maxsize=16)
 def _common_methods(builder: type) -> tuple:
     """A builder class's functions for the common nodes, as `_Parser.expr` calls them: + - * /
@@ -487,9 +482,10 @@ class _Parser:
 
     IMPLICIT = 20
 
-    def __init__(self, text, tokens, words, builder, variables, functions, limits):
-        """`words`: where in `tokens` the names of two or more characters are."""
+    def __init__(self, text, tokens, words, builder, names, limits):
+        """`words`: where in `tokens` the names of two or more characters are; `names`: see `_names`."""
         self.text, self.b = text, builder
+        variables, functions, self.plain = names
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
@@ -501,7 +497,6 @@ class _Parser:
         self.depth = 0
         self.abs_depth = 0
         self.budget = limits.max_nodes  # nodes that may still be built
-        self.plain = _plain_names(variables, functions)
         self.arithmetic, self.mul, self.number, self.symbol = _common_methods(type(builder))
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
@@ -834,7 +829,7 @@ class _Parser:
     def call(self, tok: Token, name: str, primes: int, *, declared: bool, base=None):
         power = None
         nxt = self.toks[self.i]
-        if not declared and name in _INVERSES and self.inverse_power():
+        if not declared and name in _INVERSES and nxt[1] == "^" and self.inverse_power():
             name = _INVERSES[name]  # sin^{-1} x is arcsin x
         elif nxt[0] == "op" and nxt[1] == "^":
             self.i += 1
@@ -924,8 +919,19 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
         raise AnswerParseError(f"expected text, got {type(text).__name__}")
     tokenizer = _Tokenizer(text, limits)
     tokens = tokenizer.tokens()
-    return _Parser(text, tokens, tokenizer.words, builder, frozenset(variables), frozenset(functions),
-                   limits).parse()
+    plain = (tuple, frozenset)
+    names = _names(variables, functions) if type(variables) in plain and type(functions) in plain \
+        else _names.__wrapped__(variables, functions)
+    return _Parser(text, tokens, tokenizer.words, builder, names, limits).parse()
+
+
+@lru_cache(maxsize=256)
+def _names(variables: Iterable[str], functions: Iterable[str]) -> tuple[frozenset, frozenset, frozenset]:
+    """The declared variables and functions as sets, and the variables that a name token stands
+    for as it is (see `_Parser.name`); kept for the few sets of names an exercise declares."""
+    variables, functions = frozenset(variables), frozenset(functions)
+    plain = frozenset(v for v in variables if v not in functions and not v[-1:].isdigit())
+    return variables, functions, plain
 
 
 def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),

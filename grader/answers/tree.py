@@ -22,14 +22,6 @@ GREEK_LETTERS.update({n.capitalize(): c for n, c in zip(
     "gamma delta theta lambda xi pi sigma upsilon phi psi omega".split(), "ΓΔΘΛΞΠΣΥΦΨΩ")})
 
 
-def number(p: int, q: int = 1) -> tuple:
-    try:
-        value = p / q
-    except OverflowError:
-        value = math.inf if p > 0 else -math.inf
-    return ("n", p, q, value)
-
-
 def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
     """The exact value of a rational constant subtree (numbers, + - * /, integer powers), or None."""
     op = node[0]
@@ -179,12 +171,15 @@ class TreeBuilder:
         return node
 
     def number(self, num: int, den: int):
-        node = number(num, den)
-        if not math.isfinite(node[3]):
-            raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}"))
+        try:
+            value = num / den
+        except OverflowError:
+            raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}")) \
+                from None
+        node = ("n", num, den, value)
         if den != 1 and decimal(node):
             self.exact = None  # a decimal is a measured value: compared to double precision
-        self.values[id(node)] = (node, node[3])
+        self.values[id(node)] = (node, value)
         return node
 
     def symbol(self, name: str):
@@ -209,7 +204,7 @@ class TreeBuilder:
         return id(node) in self.values
 
     def div(self, a, b):
-        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
+        if id(b) in self.values and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
         return self._div(a, b)
 
