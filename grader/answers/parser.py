@@ -166,6 +166,9 @@ def _special(text: str, i: int, script: str, out: list, where: list) -> str:
 _OPS = frozenset("+-/(){},'|")  # and * where no ** follows
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
+_WORD_CHARS = _LETTERS | _DIGITS | {"_"}  # what may follow the first letter of a name
+_NUMBER_CHARS = _DIGITS | {".", "e", "E"}  # what may follow the first digit of a number
+_DIGIT_VALUES = {d: (int(d), 1) for d in "0123456789"}
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
 _INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
@@ -212,6 +215,10 @@ class _Tokenizer:
                 out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
                 i += 1
             elif c in _LETTERS:
+                if s[i + 1:i + 2] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
+                    append(("name", c, where[i], where[i + 1], ()))
+                    i += 1
+                    continue
                 m = name(s, i)
                 j = m.end()
                 if j < n and s[j] == "_":  # subscripts in braces, log_{...}
@@ -223,6 +230,10 @@ class _Tokenizer:
                         words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
+                if c != "." and s[i + 1:i + 2] not in _NUMBER_CHARS and max_digits:  # one digit
+                    append(("num", _DIGIT_VALUES[c], where[i], where[i + 1], ()))
+                    i += 1
+                    continue
                 m = integer(s, i)
                 if m and m.end() - i <= max_digits:
                     j = m.end()
