@@ -82,6 +82,7 @@ _SCRIPTS = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽
 _PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII and spaces only
 _SPECIAL = re.compile(r"[^ -~]+")  # what is not
 _SPACES = str.maketrans("\t\n\r\f\v", "     ")
+_CONTROL_SPACE = re.compile("[\t\n\r\f\v]")
 
 
 def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
@@ -99,7 +100,7 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
             text = text.replace("$", " ")  # math delimiters pasted from a document
     if _PLAIN.match(text):
         return text, range(len(text) + 1)
-    spaced = text.translate(_SPACES)
+    spaced = text.translate(_SPACES) if _CONTROL_SPACE.search(text) else text  # translate is slow here
     out: list[str] = []
     where: list[int] = []
     script = ""  # the kind of script group open, "^" or "_"
@@ -182,6 +183,14 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")  # a word with pla
 _BRACED_SUBSCRIPT = re.compile(r"\{([A-Za-z0-9_]+)\}")
 _BRACES = {"{": 1, "}": -1}
 _WRAPPER_IN_SUBSCRIPT = re.compile(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*")
+_COMMAND_IN_SUBSCRIPT = re.compile(r"\\([A-Za-z]+)")
+_GROUPING = re.compile(r"[\s{}]")
+_SUBSCRIPT_TEXT = re.compile(r"[A-Za-z0-9_]+")
+_PLAIN_BASE = re.compile(r"[A-Za-z0-9 ]*")  # a log base read as a name or number
+_PRIMES = re.compile(r"(\s*(\\prime|')\s*)+")
+_BRACED_NAME = re.compile(r"\\?[A-Za-z][A-Za-z0-9_ ]*")
+_COMMAND = re.compile(r"[A-Za-z]+")
+_NAME_DIGITS = re.compile(r"([A-Za-z]+)_?(\d+)")
 
 
 class _Tokenizer:
@@ -289,7 +298,7 @@ class _Tokenizer:
         s = self.s
         if word == "log" and s.startswith("_{", j):
             close = self.group_end(j + 1)
-            if close is not None and not re.fullmatch(r"[A-Za-z0-9 ]*", s[j + 2:close]):
+            if close is not None and not _PLAIN_BASE.fullmatch(s[j + 2:close]):
                 out.append(self.tok("cmd", "logbase", i, j + 1))
                 return j + 1
         name, k = self.subscripts(word, j)
@@ -336,7 +345,7 @@ class _Tokenizer:
         j = i + (2 if s.startswith("**", i) else 1)
         end = self.script_end(j)
         inner = s[j:end].strip().strip("{}")
-        if re.fullmatch(r"(\s*(\\prime|')\s*)+", inner):
+        if _PRIMES.fullmatch(inner):
             for _ in range(inner.count("\\prime") + inner.count("'")):
                 out.append(self.tok("op", "'", i, end))
             return end
@@ -357,16 +366,13 @@ class _Tokenizer:
             if plain:  # _{i}, _{pred}
                 name, j = f"{name}_{plain.group(1)}", plain.end()
             elif j + 1 < len(s) and s[j + 1] == "{":
-                close, depth = j + 1, 0
-                while close < len(s):
-                    depth += _BRACES.get(s[close], 0)
-                    if depth == 0:
-                        break
-                    close += 1
+                close = self.group_end(j + 1)
+                if close is None:
+                    close = len(s)
                 sub = _WRAPPER_IN_SUBSCRIPT.sub("", s[j + 2:close])
-                sub = re.sub(r"\\([A-Za-z]+)", lambda m: _LATEX_NAMES.get(m.group(1), "?"), sub)
-                sub = re.sub(r"[\s{}]", "", sub)
-                if close >= len(s) or not re.fullmatch(r"[A-Za-z0-9_]+", sub):
+                sub = _COMMAND_IN_SUBSCRIPT.sub(lambda m: _LATEX_NAMES.get(m.group(1), "?"), sub)
+                sub = _GROUPING.sub("", sub)
+                if close >= len(s) or not _SUBSCRIPT_TEXT.fullmatch(sub):
                     raise self.error("a subscript may only hold letters and digits", j)
                 name, j = f"{name}_{sub}", close + 1
             else:
@@ -384,7 +390,7 @@ class _Tokenizer:
         if j < len(s) and s[j] == "{":
             close = s.find("}", j)
             inner = s[j + 1:close].replace("\\_", "_").strip() if close > 0 else ""
-            if not re.fullmatch(r"\\?[A-Za-z][A-Za-z0-9_ ]*", inner):
+            if not _BRACED_NAME.fullmatch(inner):
                 raise self.error("expected a name in braces", j)
             inner = inner.lstrip("\\").replace(" ", "")
             return _LATEX_NAMES.get(inner, inner), close + 1
@@ -415,7 +421,7 @@ class _Tokenizer:
 
     def command(self, i: int, out: list[Token]) -> int:
         s = self.s
-        m = re.compile(r"[A-Za-z]+").match(s, i + 1)
+        m = _COMMAND.match(s, i + 1)
         if not m:
             nxt = s[i + 1:i + 2]
             if nxt in (",", ";", ":", "!", " "):
@@ -884,7 +890,7 @@ _FUNCTION_WORDS = sorted((f for f in BUILTIN_FUNCTIONS if len(f) > 1), key=len, 
 
 def _spellings(name: str) -> tuple[str, ...]:
     """Other spellings of a name with digits: mu_0 for mu0 and mu0 for mu_0."""
-    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    m = _NAME_DIGITS.fullmatch(name)
     if not m:
         return ()
     return (f"{m.group(1)}{m.group(2)}", f"{m.group(1)}_{m.group(2)}")
