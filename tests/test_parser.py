@@ -123,6 +123,30 @@ def test_limits_are_configurable():
         p("x+" * 20 + "x", limits=Limits(max_nodes=10))
 
 
+AT_TOKEN = [  # (text, limits, message, position): each refusal points at the token where it arises
+    ("2 + 1/0", Limits(), "division by zero", 5),
+    ("(1+(1+(1+x)))", Limits(max_depth=3), "nested more than 3 levels", 4),
+    ("1+(2*(x+1))", Limits(max_depth=3), "nested more than 3 levels", 5),
+    ("x*x*x*x", Limits(max_nodes=5), "more than 5 terms", 6),
+    ("2 x y + x", Limits(max_nodes=5), "more than 5 terms", 8),
+    ("e^(1000)", Limits(), "e^1000 is out of range", 1),
+    ("10^400", Limits(), "10⁴⁰⁰ is out of range", 2),
+    ("x + exp(800)", Limits(), "exp(800) is out of range", 4),
+    ("(-8)^(1/3)", Limits(), "(−8)^(1/3) has no real value", 4),
+    ("sqrt(-1)", Limits(), "√(−1) has no real value", 0),
+    ("log(0)", Limits(), "ln(0) is infinite", 0),
+]
+
+
+@pytest.mark.parametrize("text,limits,message,position", AT_TOKEN)
+def test_refusals_point_at_their_token(text, limits, message, position):
+    """Limits and values with no finite real value (found while constants are folded) are
+    reported where they arise, whichever way the parser reads that part."""
+    with pytest.raises(AnswerParseError) as info:
+        p(text, limits=limits)
+    assert message in info.value.message and info.value.position == position
+
+
 NUMBERS = [("6", 6), ("-1.667", sympy.Rational(-1667, 1000)), ("1e-3", sympy.Rational(1, 1000)), ("-5/3", sympy.Rational(-5, 3)),
            ("−5/3", sympy.Rational(-5, 3)), ("sqrt(2)/2", sympy.sqrt(2) / 2), ("2^-3", sympy.Rational(1, 8)),
            (r"\frac{1}{2}", sympy.Rational(1, 2)), ("pi/4", sympy.pi / 4), ("e^2", sympy.exp(2)), ("log(8, 2)", 3)]

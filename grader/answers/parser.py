@@ -488,8 +488,8 @@ class _Tokenizer:
 
 @lru_cache(maxsize=16)
 def _common_methods(builder: type) -> tuple:
-    """A builder class's functions for the common nodes, as `_Parser.expr` calls them: + - * /
-    (with their binding powers), product, number, symbol."""
+    """A builder class's functions for the common nodes, as `_Parser.expr` calls them (with the
+    builder as first argument): + - * / with their binding powers, product, number, symbol."""
     arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
     return arithmetic, builder.mul, builder.number, builder.symbol
 

@@ -68,9 +68,10 @@ _MATH = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "
 
 
 def _quick_value(node: tuple, values: list) -> float | None:
-    """The value of a power or common function of constants by `math`, or None where `math`
-    fails or the value is near a double's range: only whether a value is finite counts, and
-    there `_float_value` (NumPy, as `expressions` evaluates the tree) decides. A tenth of the cost."""
+    """The value of a power or common function of constants by `math` (a tenth of the cost of
+    NumPy on one number), or None where `math` fails or the value nears a double's range: the
+    value only tells whether the node is finite, and there `_float_value` (NumPy, as
+    `expressions` evaluates the tree) decides."""
     try:
         if node[0] == "^":
             value = math.pow(values[0], values[1])
@@ -174,8 +175,8 @@ class TreeBuilder:
         try:
             value = num / den
         except OverflowError:
-            raise BuildError(out_of_range(f"a number of about 1e{math.floor(math.log10(num) - math.log10(den))}")) \
-                from None
+            size = math.floor(math.log10(num) - math.log10(den))
+            raise BuildError(out_of_range(f"a number of about 1e{size}")) from None
         node = ("n", num, den, value)
         if den != 1 and decimal(node):
             self.exact = None  # a decimal is a measured value: compared to double precision
@@ -204,7 +205,7 @@ class TreeBuilder:
         return id(node) in self.values
 
     def div(self, a, b):
-        if id(b) in self.values and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
+        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
         return self._div(a, b)
 
