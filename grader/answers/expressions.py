@@ -70,7 +70,8 @@ def _softplus_np(x):
 
 
 class _NumpyBackend:
-    """Elementwise double-precision arithmetic: undefined values become NaN."""
+    """Elementwise double-precision arithmetic: undefined values become NaN (`_values` is its
+    evaluator)."""
 
     pi, e = math.pi, math.e
     funcs = {
@@ -83,24 +84,6 @@ class _NumpyBackend:
         "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "softplus": _softplus_np,
         "relu": lambda x: np.maximum(0.0, x),
     }
-
-    @staticmethod
-    def number(node):
-        return node[3]
-
-    power = staticmethod(np.power)
-
-    @staticmethod
-    def divide(a, b):
-        return a / b
-
-    @staticmethod
-    def maximum(args):
-        return np.maximum.reduce(np.broadcast_arrays(*args))
-
-    @staticmethod
-    def minimum(args):
-        return np.minimum.reduce(np.broadcast_arrays(*args))
 
     sin_ = staticmethod(np.sin)
     exp_ = staticmethod(np.exp)
@@ -264,6 +247,8 @@ def _standin(c: dict, t, order: int, xp):
 def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
     """Value of a parsed tree; `env` maps variable names and `fenv` function names to stand-in
     coefficients. Undefined values are NaN (NumPy) or raise Undefined (the other backends)."""
+    if xp is _NumpyBackend:
+        return _values(node, env, fenv)
     op = node[0]
     if op == "s":
         return env[node[1]]
@@ -308,6 +293,53 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
         if not hasattr(xp, "sin_"):
             raise Inexact
         return _standin(fenv[node[1]], evaluate(node[3], env, fenv, xp), node[2], xp)
+    raise GraderError(f"cannot evaluate {op!r}")
+
+
+_BINARY = frozenset("+-*/^")
+_NP_FUNCS = _NumpyBackend.funcs
+
+
+def _values(node: tuple, env: dict, fenv: dict):
+    """`evaluate` on NumPy arrays, the hot path: the same operations, with variables and numbers
+    read in place rather than by a call each."""
+    op = node[0]
+    if op in _BINARY:
+        a, b = node[1], node[2]
+        k = a[0]
+        x = env[a[1]] if k == "s" else a[3] if k == "n" else _values(a, env, fenv)
+        k = b[0]
+        y = env[b[1]] if k == "s" else b[3] if k == "n" else _values(b, env, fenv)
+        if op == "*":
+            return x * y
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "/":
+            return x / y
+        return np.power(x, y)
+    if op == "s":
+        return env[node[1]]
+    if op == "n":
+        return node[3]
+    if op == "neg":
+        return -_values(node[1], env, fenv)
+    if op == "f":
+        name, args = node[1], node[2]
+        if name == "max" or name == "min":
+            vals = np.broadcast_arrays(*[_values(a, env, fenv) for a in args])
+            return (np.maximum if name == "max" else np.minimum).reduce(vals)
+        fn = _NP_FUNCS.get(name)
+        if fn is None:
+            raise Inexact
+        if len(args) == 2:  # log(x, base)
+            return fn(_values(args[0], env, fenv)) / fn(_values(args[1], env, fenv))
+        return fn(_values(args[0], env, fenv))
+    if op == "d":
+        return _standin(fenv[node[1]], _values(node[3], env, fenv), node[2], _NumpyBackend)
+    if op == "c":
+        return math.pi if node[1] == "pi" else math.e
     raise GraderError(f"cannot evaluate {op!r}")
 
 
@@ -631,6 +663,13 @@ def _precise(node, env, fenv, dps: int) -> Any:
         return value if mpmath.isfinite(value) else None
 
 
+def _beyond(ar, s, d, near):
+    """Indices of the points where values `s` are farther than the tolerance from values `r`
+    (`ar` = |r|, `d` = s - r), the absolute part scaled by the largest |r| at the points `near`."""
+    floor = ATOL * max(1.0, float(ar[near].max(initial=0)))
+    return np.flatnonzero(np.abs(d) > RTOL * np.maximum(ar, np.abs(s)) + floor)
+
+
 def _differ(a, b) -> bool:
     return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + mpmath.mpf(10) ** -30
 
@@ -665,10 +704,14 @@ class _Comparison:
             size = len(next(iter(env.values()))) if env else self.base + SCALE_POINTS
             r = _vector(self.ref, env, fenv, size)
             s = _vector(self.sub, env, fenv, size)
-            fin_r, fin_s = np.isfinite(r), np.isfinite(s)
-            if fin_r.all() and fin_s.all():  # defined everywhere: the common case
-                both, idx, rr, ss = fin_r, np.arange(size), r, s
+            d = s - r
+            if math.isfinite(d.dot(d)):  # defined everywhere (a finite sum of squares): the common case
+                both, n = None, size
+                ar = np.abs(r)
+                # RTOL |r| + ATOL never exceeds the tolerance below: most answers stop at this test
+                bad = _beyond(ar, s, d, slice(0, self.base)) if (np.abs(d) > RTOL * ar + ATOL).any() else None
             else:
+                fin_r, fin_s = np.isfinite(r), np.isfinite(s)
                 both = fin_r & fin_s
                 mismatch = fin_r != fin_s
                 mismatch[self.t.sample_points:self.base] = False  # lattice points may be removable singularities
@@ -678,11 +721,8 @@ class _Comparison:
                         return outcome
                 idx = np.flatnonzero(both)
                 rr, ss = r[idx], s[idx]
-            ar = np.abs(rr)
-            floor = ATOL * max(1.0, float(ar[idx < self.base].max(initial=0)))
-            wrong = np.abs(ss - rr) > RTOL * np.maximum(ar, np.abs(ss)) + floor
-            if wrong.any():
-                bad = idx[wrong]
+                bad, n = idx[_beyond(np.abs(rr), ss, ss - rr, idx < self.base)], idx.size
+            if bad is not None and bad.size:
                 near, far = bad[bad < self.base], bad[bad >= self.base]
                 if near.size:
                     outcome = self.disagreement(env, fenv, s, r, near, clear_allowed=True)
@@ -692,7 +732,7 @@ class _Comparison:
                     outcome = self.disagreement(env, fenv, s, r, far, clear_allowed=False)
                     if outcome:
                         return outcome
-            valid += idx.size
+            valid += n
             if valid >= MIN_VALID:
                 return self.exactly(env, both) or Outcome.correct("Correct.")
             if not self.shown and not self.t.functions:
@@ -755,14 +795,15 @@ class _Comparison:
 
     def exactly(self, env: dict, both) -> Outcome | None:
         """Where both sides are rational functions (relu, max, min, abs allowed), compare them
-        exactly before calling them equal; an Outcome when they differ."""
+        exactly before calling them equal; an Outcome when they differ. `both` marks the points
+        where both sides are defined (None: all)."""
         if self.exact is None:
             return None
         if self.exact == "mod":
             points = [_residues(tuple(env), self.seed)]
             xp = _ModularBackend
         else:
-            rows = np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
+            rows = range(FRACTION_POINTS) if both is None else np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
             points = [{v: Fraction(float(env[v][i])).limit_denominator(1 << 10) for v in env} for i in rows]
             xp = _FractionBackend
         for point in points:
