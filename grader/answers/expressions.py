@@ -136,7 +136,7 @@ class _MpBackend:
 
     @staticmethod
     def number(node):
-        return mpmath.mpf(node[1]) / node[2]
+        return mpmath.mpf(node[1]) if node[2] == 1 else mpmath.mpf(node[1]) / node[2]
 
     @staticmethod
     def power(b, e):
@@ -170,6 +170,8 @@ class _ModularBackend:
 
     @staticmethod
     def number(node):
+        if node[2] == 1:
+            return node[1] % PRIME
         if node[2] % PRIME == 0:
             raise Undefined
         return node[1] * pow(node[2], -1, PRIME) % PRIME
@@ -468,11 +470,14 @@ class Expression(AnswerType):
 
     def grade(self, raw: Any, ref: Any) -> Outcome:
         """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("K was
-        read as k"), whatever the verdict."""
-        outcome = super().grade(raw, ref)
-        if not isinstance(raw, str) or outcome.verdict == "invalid":
-            return outcome
-        return _noted(outcome, self.read(raw)[1])
+        read as k"), whatever the verdict. The answer is read once."""
+        try:
+            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        outcome = self.compare(sub, self.reference(ref))
+        feedback = outcome.feedback + reading_notes(notes) if notes else outcome.feedback
+        return Outcome(outcome.score, outcome.verdict, feedback, self.show(sub))
 
     def reference(self, ref: Any) -> tuple:
         if isinstance(ref, tuple):
@@ -573,13 +578,6 @@ def _profile_of(node: tuple) -> tuple[set, set, list, str | None]:
     """`_profile`, as the parser saw it where this tree was parsed here, else by a walk."""
     known = _PROFILES.get(id(node))
     return known[1] if known is not None and known[0] is node else _profile(node)
-
-
-def _noted(outcome: Outcome, notes) -> Outcome:
-    """The outcome with a note on how names were read appended to its feedback."""
-    if not notes:
-        return outcome
-    return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), outcome.read_as)
 
 
 def _profile(node: tuple) -> tuple[set, set, list, str | None]:
