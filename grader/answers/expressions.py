@@ -669,7 +669,13 @@ def _beyond(ar, s, d, near):
 
 
 def _differ(a, b) -> bool:
-    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + mpmath.mpf(10) ** -30
+    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + _tiny(mpmath.mp.prec)
+
+
+@lru_cache(maxsize=8)
+def _tiny(prec: int):
+    """10^-30 at this working precision."""
+    return mpmath.mpf(10) ** -30
 
 
 class _Comparison:
@@ -773,7 +779,8 @@ class _Comparison:
 
     def disagreement(self, env, fenv, s, r, bad, clear_allowed: bool) -> Outcome | None:
         if clear_allowed:
-            gap = np.abs(s[bad] - r[bad]) / np.maximum(np.maximum(np.abs(r[bad]), np.abs(s[bad])), 1e-300)
+            sb, rb = s[bad], r[bad]
+            gap = np.abs(sb - rb) / np.maximum(np.maximum(np.abs(rb), np.abs(sb)), 1e-300)
             clear = bad[gap > CLEAR]
             if clear.size >= min(2, bad.size) and clear.size:
                 return self.wrong(env, s, r, int(clear[0]))
@@ -815,21 +822,23 @@ class _Comparison:
         return None
 
     def wrong(self, env, s, r, i) -> Outcome:
-        near = slice(0, self.base)
-        s_near, r_near = s[near], r[near]
-        both = np.isfinite(s_near) & np.isfinite(r_near)
+        ss, rr = s[:self.base], r[:self.base]
+        diff = ss - rr
+        if not math.isfinite(diff.dot(diff)):  # some point where a side is undefined
+            both = np.isfinite(ss) & np.isfinite(rr)
+            ss, rr = ss[both], rr[both]
+            diff = ss - rr
         hint = ""
-        if both.sum() >= 3:
-            ss, rr = s_near[both], r_near[both]
-            if np.all(np.abs(rr) > 1e-9):
+        if ss.size >= 3:
+            if (np.abs(rr) > 1e-9).all():
                 ratio = ss / rr
-                if np.ptp(ratio) <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
+                if ratio.max() - ratio.min() <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
                     hint = (" It has the wrong sign." if abs(ratio[0] + 1) < 1e-7 else
                             f" It is a constant multiple ({ratio[0]:.4g} times) of the expected one.")
-            diff = ss - rr
-            tiny = 1e-7 * max(1.0, float(np.max(np.abs(rr))))
-            if not hint and np.ptp(diff) <= tiny and abs(diff[0]) > tiny:
-                hint = f" It differs from the expected one by a constant ({diff[0]:.4g})."
+            if not hint:
+                tiny = 1e-7 * max(1.0, float(np.abs(rr).max()))
+                if diff.max() - diff.min() <= tiny and abs(diff[0]) > tiny:
+                    hint = f" It differs from the expected one by a constant ({diff[0]:.4g})."
         point = self.where({k: float(v[i]) for k, v in env.items()})
         return Outcome.incorrect(f"Not equal to the expected expression{' ' + point if point else ''}.{hint}")
 
