@@ -665,7 +665,7 @@ def _beyond(ar, s, d, near):
     """Indices of the points where values `s` are farther than the tolerance from values `r`
     (`ar` = |r|, `d` = s - r), the absolute part scaled by the largest |r| at the points `near`."""
     floor = ATOL * max(1.0, float(ar[near].max(initial=0)))
-    return np.flatnonzero(np.abs(d) > RTOL * np.maximum(ar, np.abs(s)) + floor)
+    return (np.abs(d) > RTOL * np.maximum(ar, np.abs(s)) + floor).nonzero()[0]
 
 
 def _differ(a, b) -> bool:
