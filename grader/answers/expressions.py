@@ -252,18 +252,21 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
     if xp is _NumpyBackend:
         return _values(node, env, fenv)
     op = node[0]
+    if op in _ARITHMETIC:
+        a, b = node[1], node[2]
+        x = env[a[1]] if a[0] == "s" else evaluate(a, env, fenv, xp)
+        y = env[b[1]] if b[0] == "s" else evaluate(b, env, fenv, xp)
+        if op == "*":
+            return x * y
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        return xp.divide(x, y)
     if op == "s":
         return env[node[1]]
     if op == "n":
         return xp.number(node)
-    if op == "+":
-        return evaluate(node[1], env, fenv, xp) + evaluate(node[2], env, fenv, xp)
-    if op == "*":
-        return evaluate(node[1], env, fenv, xp) * evaluate(node[2], env, fenv, xp)
-    if op == "-":
-        return evaluate(node[1], env, fenv, xp) - evaluate(node[2], env, fenv, xp)
-    if op == "/":
-        return xp.divide(evaluate(node[1], env, fenv, xp), evaluate(node[2], env, fenv, xp))
     if op == "neg":
         return -evaluate(node[1], env, fenv, xp)
     if op == "^":
@@ -639,7 +642,7 @@ def _exact_kind(a, b):
 
 
 def _vector(node, env, fenv, size):
-    values = evaluate(node, env, fenv)
+    values = _values(node, env, fenv)
     return values if np.ndim(values) else np.full(size, float(values))
 
 
