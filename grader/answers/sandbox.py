@@ -15,7 +15,6 @@ inside daemonic pool workers.
 """
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import pickle
@@ -23,7 +22,6 @@ import resource
 import select
 import signal
 import struct
-import sys
 import threading
 import time
 from typing import Any
@@ -37,8 +35,6 @@ READY_SECONDS = 120.0  # for the worker to import what a batch needs (never the 
 WALL_FACTOR = 10  # wall-clock backstop, in budgets: a worker that sleeps or waits still ends
 POLL_SECONDS = 0.05
 GATHER_SECONDS = 0.005  # replies of a batch gathered per wake-up of the parent
-GC_YOUNG = 10_000  # the worker's youngest-generation threshold (Python's default, 700, makes
-# the collector walk most of a parse's short-lived trees before they are freed)
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _CORES = os.cpu_count() or 1024  # CPU time grows at most this much faster than wall time
 _HEADER = struct.Struct("!Q")
@@ -214,22 +210,14 @@ def _serve(requests: int, replies: int, memory: int, from_main_thread: bool) -> 
     _die_with_parent(signal_too=from_main_thread)
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # What the worker holds now, and the libraries it loads, stay out of every later garbage
-    # collection: the collector walks only what answers allocate, and never writes to (so never
-    # copies) the pages shared with the parent.
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
     while True:
         try:
             request = _read_exact(requests, _HEADER.unpack(_read_exact(requests, _HEADER.size))[0])
         except EOFError:
             return
         batch = pickle.loads(request)
-        loaded = len(sys.modules)
         for module in sorted({m for atype, _, _ in batch for m in getattr(atype, "needs", ())}):
             importlib.import_module(module)
-        if len(sys.modules) != loaded:
-            gc.freeze()
         _write(replies, ("ready", None, time.process_time(), time.monotonic()))
         for atype, raw, ref in batch:
             _write(replies, (*_grade_one(atype, raw, ref), time.process_time(), time.monotonic()))
