@@ -38,6 +38,7 @@ MAX_KINKS = 8
 ROUNDS = 4  # rounds drawn before giving up on finding points where both sides are defined
 MIN_VALID = 4  # points where both sides are defined needed for a verdict
 RTOL, ATOL = 1e-11, 1e-12  # agreement in double precision
+AGREE = (ATOL / 2) ** 2  # a sum of squared gaps below this (even as rounded) has every gap < ATOL
 CLEAR = 1e-3  # a relative gap no rounding error explains (at the small-scale points)
 EXACT_RTOL = 1e-12  # agreement at high precision
 DIGITS = (40, 80)  # mpmath precisions: near the origin, far out
@@ -315,6 +316,9 @@ def _values(node: tuple, env: dict, fenv: dict):
         x = env[a[1]] if k == "s" else a[3] if k == "n" else _values(a, env, fenv)
         k = b[0]
         y = env[b[1]] if k == "s" else b[3] if k == "n" else _values(b, env, fenv)
+        if type(x) is float and op != "^":  # Python's float would be asked first, and decline
+            return y * x if op == "*" else y + x if op == "+" else \
+                y.__rsub__(x) if op == "-" else y.__rtruediv__(x)
         if op == "*":
             return x * y
         if op == "+":
@@ -668,7 +672,7 @@ def _beyond(ar, s, d, near):
     """Indices of the points where values `s` are farther than the tolerance from values `r`
     (`ar` = |r|, `d` = s - r), the absolute part scaled by the largest |r| at the points `near`."""
     floor = ATOL * max(1.0, float(ar[near].max(initial=0)))
-    return (np.abs(d) > RTOL * np.maximum(ar, np.abs(s)) + floor).nonzero()[0]
+    return (np.abs(d) > np.maximum(ar, np.abs(s)) * RTOL + floor).nonzero()[0]
 
 
 def _differ(a, b) -> bool:
@@ -712,11 +716,14 @@ class _Comparison:
             r = _vector(self.ref, env, fenv, size)
             s = _vector(self.sub, env, fenv, size)
             d = s - r
-            if math.isfinite(d.dot(d)):  # defined everywhere (a finite sum of squares): the common case
+            squares = d.dot(d)
+            if math.isfinite(squares):  # defined everywhere (a finite sum of squares): the common case
                 both, n = None, size
-                ar = np.abs(r)
-                # RTOL |r| + ATOL never exceeds the tolerance below: most answers stop at this test
-                bad = _beyond(ar, s, d, slice(0, self.base)) if (np.abs(d) > RTOL * ar + ATOL).any() else None
+                if squares <= AGREE:  # every |s - r| is below ATOL, the least tolerance
+                    bad = None
+                else:  # RTOL |r| + ATOL never exceeds the tolerance of `_beyond`
+                    ar = np.abs(r)
+                    bad = _beyond(ar, s, d, slice(0, self.base)) if (np.abs(d) > ar * RTOL + ATOL).any() else None
             else:
                 fin_r, fin_s = np.isfinite(r), np.isfinite(s)
                 both = fin_r & fin_s
