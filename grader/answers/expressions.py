@@ -241,8 +241,8 @@ def _standin(c: dict, t, order: int, xp):
         if memo is not None:
             memo[order] = terms
     poly, amplitude, phase, growth = terms
-    value = 0
-    for coefficient in reversed(poly):
+    value = poly[-1] if poly else 0
+    for coefficient in reversed(poly[:-1]):
         value = value * t + coefficient
     return value + amplitude * xp.sin_(c["a"] * t + phase) + growth * xp.exp_(c["k"] * t)
 

@@ -400,7 +400,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
             text = f"{b}^{_text(exp, 6, st)}"
     elif op == "f":
         name, args = node[1], node[2]
-        inner = ", ".join(_text(a, 0, st) for a in args)
+        inner = ", ".join([_text(a, 0, st) for a in args])
         if uni and name == "abs":
             text = f"|{inner}|"
         elif uni and name == "sqrt":
@@ -448,7 +448,7 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         text, prec = f"{to_latex(node[1], 6)}^{{{to_latex(node[2])}}}", 5
     elif op == "f":
         name, args = node[1], node[2]
-        inner = ", ".join(to_latex(a) for a in args)
+        inner = ", ".join([to_latex(a) for a in args])
         if name == "abs":
             return f"\\left|{inner}\\right|"
         if name == "sqrt":
