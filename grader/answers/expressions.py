@@ -38,6 +38,7 @@ MAX_KINKS = 8
 ROUNDS = 4  # rounds drawn before giving up on finding points where both sides are defined
 MIN_VALID = 4  # points where both sides are defined needed for a verdict
 RTOL, ATOL = 1e-11, 1e-12  # agreement in double precision
+AGREE = (ATOL / 2) ** 2  # a sum of squared gaps below this (even as rounded) has every gap < ATOL
 CLEAR = 1e-3  # a relative gap no rounding error explains (at the small-scale points)
 EXACT_RTOL = 1e-12  # agreement at high precision
 DIGITS = (40, 80)  # mpmath precisions: near the origin, far out
@@ -70,7 +71,8 @@ def _softplus_np(x):
 
 
 class _NumpyBackend:
-    """Elementwise double-precision arithmetic: undefined values become NaN."""
+    """Elementwise double-precision arithmetic: undefined values become NaN (`_values` is its
+    evaluator)."""
 
     pi, e = math.pi, math.e
     funcs = {
@@ -83,24 +85,6 @@ class _NumpyBackend:
         "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "softplus": _softplus_np,
         "relu": lambda x: np.maximum(0.0, x),
     }
-
-    @staticmethod
-    def number(node):
-        return node[3]
-
-    power = staticmethod(np.power)
-
-    @staticmethod
-    def divide(a, b):
-        return a / b
-
-    @staticmethod
-    def maximum(args):
-        return np.maximum.reduce(np.broadcast_arrays(*args))
-
-    @staticmethod
-    def minimum(args):
-        return np.minimum.reduce(np.broadcast_arrays(*args))
 
     sin_ = staticmethod(np.sin)
     exp_ = staticmethod(np.exp)
@@ -153,7 +137,7 @@ class _MpBackend:
 
     @staticmethod
     def number(node):
-        return mpmath.mpf(node[1]) / node[2]
+        return mpmath.mpf(node[1]) if node[2] == 1 else mpmath.mpf(node[1]) / node[2]
 
     @staticmethod
     def power(b, e):
@@ -187,6 +171,8 @@ class _ModularBackend:
 
     @staticmethod
     def number(node):
+        if node[2] == 1:
+            return node[1] % PRIME
         if node[2] % PRIME == 0:
             raise Undefined
         return node[1] * pow(node[2], -1, PRIME) % PRIME
@@ -255,8 +241,8 @@ def _standin(c: dict, t, order: int, xp):
         if memo is not None:
             memo[order] = terms
     poly, amplitude, phase, growth = terms
-    value = 0
-    for coefficient in reversed(poly):
+    value = poly[-1] if poly else 0
+    for coefficient in reversed(poly[:-1]):
         value = value * t + coefficient
     return value + amplitude * xp.sin_(c["a"] * t + phase) + growth * xp.exp_(c["k"] * t)
 
@@ -264,19 +250,24 @@ def _standin(c: dict, t, order: int, xp):
 def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
     """Value of a parsed tree; `env` maps variable names and `fenv` function names to stand-in
     coefficients. Undefined values are NaN (NumPy) or raise Undefined (the other backends)."""
+    if xp is _NumpyBackend:
+        return _values(node, env, fenv)
     op = node[0]
+    if op in _ARITHMETIC:
+        a, b = node[1], node[2]
+        x = env[a[1]] if a[0] == "s" else evaluate(a, env, fenv, xp)
+        y = env[b[1]] if b[0] == "s" else evaluate(b, env, fenv, xp)
+        if op == "*":
+            return x * y
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        return xp.divide(x, y)
     if op == "s":
         return env[node[1]]
     if op == "n":
         return xp.number(node)
-    if op == "+":
-        return evaluate(node[1], env, fenv, xp) + evaluate(node[2], env, fenv, xp)
-    if op == "*":
-        return evaluate(node[1], env, fenv, xp) * evaluate(node[2], env, fenv, xp)
-    if op == "-":
-        return evaluate(node[1], env, fenv, xp) - evaluate(node[2], env, fenv, xp)
-    if op == "/":
-        return xp.divide(evaluate(node[1], env, fenv, xp), evaluate(node[2], env, fenv, xp))
     if op == "neg":
         return -evaluate(node[1], env, fenv, xp)
     if op == "^":
@@ -308,6 +299,56 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
         if not hasattr(xp, "sin_"):
             raise Inexact
         return _standin(fenv[node[1]], evaluate(node[3], env, fenv, xp), node[2], xp)
+    raise GraderError(f"cannot evaluate {op!r}")
+
+
+_BINARY = frozenset("+-*/^")
+_NP_FUNCS = _NumpyBackend.funcs
+
+
+def _values(node: tuple, env: dict, fenv: dict):
+    """`evaluate` on NumPy arrays, the hot path: the same operations, with variables and numbers
+    read in place rather than by a call each."""
+    op = node[0]
+    if op in _BINARY:
+        a, b = node[1], node[2]
+        k = a[0]
+        x = env[a[1]] if k == "s" else a[3] if k == "n" else _values(a, env, fenv)
+        k = b[0]
+        y = env[b[1]] if k == "s" else b[3] if k == "n" else _values(b, env, fenv)
+        if type(x) is float and op != "^":  # Python's float would be asked first, and decline
+            return y * x if op == "*" else y + x if op == "+" else \
+                y.__rsub__(x) if op == "-" else y.__rtruediv__(x)
+        if op == "*":
+            return x * y
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "/":
+            return x / y
+        return np.power(x, y)
+    if op == "s":
+        return env[node[1]]
+    if op == "n":
+        return node[3]
+    if op == "neg":
+        return -_values(node[1], env, fenv)
+    if op == "f":
+        name, args = node[1], node[2]
+        if name == "max" or name == "min":
+            vals = np.broadcast_arrays(*[_values(a, env, fenv) for a in args])
+            return (np.maximum if name == "max" else np.minimum).reduce(vals)
+        fn = _NP_FUNCS.get(name)
+        if fn is None:
+            raise Inexact
+        if len(args) == 2:  # log(x, base)
+            return fn(_values(args[0], env, fenv)) / fn(_values(args[1], env, fenv))
+        return fn(_values(args[0], env, fenv))
+    if op == "d":
+        return _standin(fenv[node[1]], _values(node[3], env, fenv), node[2], _NumpyBackend)
+    if op == "c":
+        return math.pi if node[1] == "pi" else math.e
     raise GraderError(f"cannot evaluate {op!r}")
 
 
@@ -436,11 +477,14 @@ class Expression(AnswerType):
 
     def grade(self, raw: Any, ref: Any) -> Outcome:
         """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("K was
-        read as k"), whatever the verdict."""
-        outcome = super().grade(raw, ref)
-        if not isinstance(raw, str) or outcome.verdict == "invalid":
-            return outcome
-        return _noted(outcome, self.read(raw)[1])
+        read as k"), whatever the verdict. The answer is read once."""
+        try:
+            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        outcome = self.compare(sub, self.reference(ref))
+        feedback = outcome.feedback + reading_notes(notes) if notes else outcome.feedback
+        return Outcome(outcome.score, outcome.verdict, feedback, self.show(sub))
 
     def reference(self, ref: Any) -> tuple:
         if isinstance(ref, tuple):
@@ -543,13 +587,6 @@ def _profile_of(node: tuple) -> tuple[set, set, list, str | None]:
     return known[1] if known is not None and known[0] is node else _profile(node)
 
 
-def _noted(outcome: Outcome, notes) -> Outcome:
-    """The outcome with a note on how names were read appended to its feedback."""
-    if not notes:
-        return outcome
-    return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), outcome.read_as)
-
-
 def _profile(node: tuple) -> tuple[set, set, list, str | None]:
     """(variables, declared functions, kink arguments, exact backend or None) of a tree.
 
@@ -609,7 +646,7 @@ def _exact_kind(a, b):
 
 
 def _vector(node, env, fenv, size):
-    values = evaluate(node, env, fenv)
+    values = _values(node, env, fenv)
     return values if np.ndim(values) else np.full(size, float(values))
 
 
@@ -631,8 +668,21 @@ def _precise(node, env, fenv, dps: int) -> Any:
         return value if mpmath.isfinite(value) else None
 
 
+def _beyond(ar, s, d, near):
+    """Indices of the points where values `s` are farther than the tolerance from values `r`
+    (`ar` = |r|, `d` = s - r), the absolute part scaled by the largest |r| at the points `near`."""
+    floor = ATOL * max(1.0, float(ar[near].max(initial=0)))
+    return (np.abs(d) > np.maximum(ar, np.abs(s)) * RTOL + floor).nonzero()[0]
+
+
 def _differ(a, b) -> bool:
-    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + mpmath.mpf(10) ** -30
+    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + _tiny(mpmath.mp.prec)
+
+
+@lru_cache(maxsize=8)
+def _tiny(prec: int):
+    """10^-30 at this working precision."""
+    return mpmath.mpf(10) ** -30
 
 
 class _Comparison:
@@ -665,10 +715,17 @@ class _Comparison:
             size = len(next(iter(env.values()))) if env else self.base + SCALE_POINTS
             r = _vector(self.ref, env, fenv, size)
             s = _vector(self.sub, env, fenv, size)
-            fin_r, fin_s = np.isfinite(r), np.isfinite(s)
-            if fin_r.all() and fin_s.all():  # defined everywhere: the common case
-                both, idx, rr, ss = fin_r, np.arange(size), r, s
+            d = s - r
+            squares = d.dot(d)
+            if math.isfinite(squares):  # defined everywhere (a finite sum of squares): the common case
+                both, n = None, size
+                if squares <= AGREE:  # every |s - r| is below ATOL, the least tolerance
+                    bad = None
+                else:  # RTOL |r| + ATOL never exceeds the tolerance of `_beyond`
+                    ar = np.abs(r)
+                    bad = _beyond(ar, s, d, slice(0, self.base)) if (np.abs(d) > ar * RTOL + ATOL).any() else None
             else:
+                fin_r, fin_s = np.isfinite(r), np.isfinite(s)
                 both = fin_r & fin_s
                 mismatch = fin_r != fin_s
                 mismatch[self.t.sample_points:self.base] = False  # lattice points may be removable singularities
@@ -678,11 +735,8 @@ class _Comparison:
                         return outcome
                 idx = np.flatnonzero(both)
                 rr, ss = r[idx], s[idx]
-            ar = np.abs(rr)
-            floor = ATOL * max(1.0, float(ar[idx < self.base].max(initial=0)))
-            wrong = np.abs(ss - rr) > RTOL * np.maximum(ar, np.abs(ss)) + floor
-            if wrong.any():
-                bad = idx[wrong]
+                bad, n = idx[_beyond(np.abs(rr), ss, ss - rr, idx < self.base)], idx.size
+            if bad is not None and bad.size:
                 near, far = bad[bad < self.base], bad[bad >= self.base]
                 if near.size:
                     outcome = self.disagreement(env, fenv, s, r, near, clear_allowed=True)
@@ -692,7 +746,7 @@ class _Comparison:
                     outcome = self.disagreement(env, fenv, s, r, far, clear_allowed=False)
                     if outcome:
                         return outcome
-            valid += idx.size
+            valid += n
             if valid >= MIN_VALID:
                 return self.exactly(env, both) or Outcome.correct("Correct.")
             if not self.shown and not self.t.functions:
@@ -735,7 +789,8 @@ class _Comparison:
 
     def disagreement(self, env, fenv, s, r, bad, clear_allowed: bool) -> Outcome | None:
         if clear_allowed:
-            gap = np.abs(s[bad] - r[bad]) / np.maximum(np.maximum(np.abs(r[bad]), np.abs(s[bad])), 1e-300)
+            sb, rb = s[bad], r[bad]
+            gap = np.abs(sb - rb) / np.maximum(np.maximum(np.abs(rb), np.abs(sb)), 1e-300)
             clear = bad[gap > CLEAR]
             if clear.size >= min(2, bad.size) and clear.size:
                 return self.wrong(env, s, r, int(clear[0]))
@@ -755,14 +810,15 @@ class _Comparison:
 
     def exactly(self, env: dict, both) -> Outcome | None:
         """Where both sides are rational functions (relu, max, min, abs allowed), compare them
-        exactly before calling them equal; an Outcome when they differ."""
+        exactly before calling them equal; an Outcome when they differ. `both` marks the points
+        where both sides are defined (None: all)."""
         if self.exact is None:
             return None
         if self.exact == "mod":
             points = [_residues(tuple(env), self.seed)]
             xp = _ModularBackend
         else:
-            rows = np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
+            rows = range(FRACTION_POINTS) if both is None else np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
             points = [{v: Fraction(float(env[v][i])).limit_denominator(1 << 10) for v in env} for i in rows]
             xp = _FractionBackend
         for point in points:
@@ -776,21 +832,23 @@ class _Comparison:
         return None
 
     def wrong(self, env, s, r, i) -> Outcome:
-        near = slice(0, self.base)
-        s_near, r_near = s[near], r[near]
-        both = np.isfinite(s_near) & np.isfinite(r_near)
+        ss, rr = s[:self.base], r[:self.base]
+        diff = ss - rr
+        if not math.isfinite(diff.dot(diff)):  # some point where a side is undefined
+            both = np.isfinite(ss) & np.isfinite(rr)
+            ss, rr = ss[both], rr[both]
+            diff = ss - rr
         hint = ""
-        if both.sum() >= 3:
-            ss, rr = s_near[both], r_near[both]
-            if np.all(np.abs(rr) > 1e-9):
+        if ss.size >= 3:
+            if (np.abs(rr) > 1e-9).all():
                 ratio = ss / rr
-                if np.ptp(ratio) <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
+                if ratio.max() - ratio.min() <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
                     hint = (" It has the wrong sign." if abs(ratio[0] + 1) < 1e-7 else
                             f" It is a constant multiple ({ratio[0]:.4g} times) of the expected one.")
-            diff = ss - rr
-            tiny = 1e-7 * max(1.0, float(np.max(np.abs(rr))))
-            if not hint and np.ptp(diff) <= tiny and abs(diff[0]) > tiny:
-                hint = f" It differs from the expected one by a constant ({diff[0]:.4g})."
+            if not hint:
+                tiny = 1e-7 * max(1.0, float(np.abs(rr).max()))
+                if diff.max() - diff.min() <= tiny and abs(diff[0]) > tiny:
+                    hint = f" It differs from the expected one by a constant ({diff[0]:.4g})."
         point = self.where({k: float(v[i]) for k, v in env.items()})
         return Outcome.incorrect(f"Not equal to the expected expression{' ' + point if point else ''}.{hint}")
 

@@ -36,6 +36,7 @@ WALL_FACTOR = 10  # wall-clock backstop, in budgets: a worker that sleeps or wai
 POLL_SECONDS = 0.05
 GATHER_SECONDS = 0.005  # replies of a batch gathered per wake-up of the parent
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_CORES = os.cpu_count() or 1024  # CPU time grows at most this much faster than wall time
 _HEADER = struct.Struct("!Q")
 
 
@@ -69,18 +70,22 @@ def _cpu_seconds(pid: int) -> float | None:
 
 class _Budget:
     """One answer's time budget: the worker's CPU seconds since `cpu_start` (its own clock, sent
-    with the previous reply), capped at WALL_FACTOR budgets of wall clock; wall clock alone
-    where /proc is missing."""
+    with the previous reply at `sent`, a monotonic time), capped at WALL_FACTOR budgets of wall
+    clock; wall clock alone where /proc is missing. /proc is read only once the time since `sent`
+    could have let the worker spend the budget on every core (CPU time grows no faster)."""
 
-    def __init__(self, pid: int, seconds: float, cpu_start: float):
-        self.pid, self.seconds, self.cpu_start = pid, seconds, cpu_start
+    def __init__(self, pid: int, seconds: float, cpu_start: float, sent: float):
+        self.pid, self.seconds, self.cpu_start, self.sent = pid, seconds, cpu_start, sent
         self.wall_start = time.monotonic()
 
     def left(self) -> float:
         """Seconds of budget left (at most, so the wait before the next look is never too long)."""
-        wall = time.monotonic() - self.wall_start
-        cpu = _cpu_seconds(self.pid)
-        spent = wall if cpu is None else max(cpu - self.cpu_start, 0.0)
+        now = time.monotonic()
+        wall = now - self.wall_start
+        spent = (now - self.sent) * _CORES  # at least what the worker has spent, either way
+        if spent >= self.seconds:
+            cpu = _cpu_seconds(self.pid)
+            spent = wall if cpu is None else max(cpu - self.cpu_start, 0.0)
         return min(self.seconds - spent, WALL_FACTOR * self.seconds - wall)
 
 
@@ -200,7 +205,8 @@ def _grade_one(atype, raw, ref) -> tuple:
 def _serve(requests: int, replies: int, memory: int, from_main_thread: bool) -> None:
     """The worker loop: read a batch of (answer type, raw, reference), import what the types
     need, say it is ready, then reply with an outcome or an error per answer. Each message
-    ends with the worker's CPU time when it was sent, where the next answer's budget starts."""
+    ends with the worker's CPU time and the monotonic time when it was sent, where the next
+    answer's budget starts."""
     _die_with_parent(signal_too=from_main_thread)
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -212,9 +218,9 @@ def _serve(requests: int, replies: int, memory: int, from_main_thread: bool) -> 
         batch = pickle.loads(request)
         for module in sorted({m for atype, _, _ in batch for m in getattr(atype, "needs", ())}):
             importlib.import_module(module)
-        _write(replies, ("ready", None, time.process_time()))
+        _write(replies, ("ready", None, time.process_time(), time.monotonic()))
         for atype, raw, ref in batch:
-            _write(replies, (*_grade_one(atype, raw, ref), time.process_time()))
+            _write(replies, (*_grade_one(atype, raw, ref), time.process_time(), time.monotonic()))
 
 
 class _Worker:
@@ -275,7 +281,7 @@ def _retire() -> None:
 
 
 def _unpack(reply: tuple):
-    kind, value, _ = reply
+    kind, value = reply[0], reply[1]
     if kind == "parse":
         return AnswerParseError(*value)
     if kind == "error":
@@ -311,7 +317,7 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
                 continue
             for k in range(len(pending)):
                 try:
-                    message = worker.replies.within(_Budget(worker.pid, seconds, message[-1]),
+                    message = worker.replies.within(_Budget(worker.pid, seconds, *message[-2:]),
                                                     gather=k < len(pending) - 1)
                     if message is _Reader.TIMEOUT:
                         _retire()

@@ -390,16 +390,20 @@ def to_ascii(node: tuple) -> str:
 
 
 def _text(node: tuple, parent: int, st: dict) -> str:
-    if node[0] == "*" and node[1][0] == "/":
-        node = _display(node)
-    op, uni, minus = node[0], st["unicode"], st["minus"]
+    op = node[0]
+    if op == "s":  # leaves first, never in parentheses but for a negative number or a fraction
+        return name_text(node[1]) if st["unicode"] else node[1]
     if op == "n":
-        text = (decimal(node) or f"{node[1]}/{node[2]}").replace("-", minus)
-    elif op == "s":
-        text = name_text(node[1]) if uni else node[1]
-    elif op == "c":
-        text = st["pi"] if node[1] == "pi" else "e"
-    elif op in ("+", "-"):
+        dec = decimal(node)
+        text = (dec or f"{node[1]}/{node[2]}").replace("-", st["minus"])
+        return f"({text})" if (node[1] < 0 or not dec) and 3 < parent else text
+    if op == "c":
+        return st["pi"] if node[1] == "pi" else "e"
+    if op == "*" and node[1][0] == "/":
+        node = _display(node)
+        op = node[0]
+    uni, minus = st["unicode"], st["minus"]
+    if op in ("+", "-"):
         text = f"{_text(node[1], 1, st)} {'+' if op == '+' else minus} {_text(node[2], 2, st)}"
     elif op == "neg":
         text = f"{minus}{_text(node[1], 3, st)}"
@@ -415,14 +419,14 @@ def _text(node: tuple, parent: int, st: dict) -> str:
         b = _text(base, 6, st)
         if uni and base[0] == "f" and base[1] == "sqrt":  # √x² would read as √(x²)
             b = f"({b})"
-        c = constant(exp)
+        c = exp[1] if exp[0] == "n" and exp[2] == 1 else constant(exp) if exp[0] in ("n", "neg") else None
         if uni and c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
             text = b + str(int(c)).translate(_SUPERSCRIPT)
         else:
             text = f"{b}^{_text(exp, 6, st)}"
     elif op == "f":
         name, args = node[1], node[2]
-        inner = ", ".join(_text(a, 0, st) for a in args)
+        inner = ", ".join([_text(a, 0, st) for a in args])
         if uni and name == "abs":
             text = f"|{inner}|"
         elif uni and name == "sqrt":
@@ -434,23 +438,24 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     else:  # "d"
         name = name_text(node[1]) if uni else node[1]
         text = f"{name}{st['prime'] * node[2]}({_text(node[3], 0, st)})"
-    prec = _prec(node) if op == "n" else _PREC.get(op, 9)
+    prec = _PREC.get(op, 9)
     return f"({text})" if prec < parent or (prec == parent and op in ("-", "/", "^")) else text
 
 
 def to_latex(node: tuple, parent: int = 0) -> str:
     """A tree in LaTeX that the parser reads back."""
-    if node[0] == "*" and node[1][0] == "/":
-        node = _display(node)
     op = node[0]
+    if op == "s":
+        return name_latex(node[1])
+    if op == "*" and node[1][0] == "/":
+        node = _display(node)
+        op = node[0]
     if op == "n":
         dec = decimal(node)
         text = dec if dec else f"\\frac{{{node[1]}}}{{{node[2]}}}" if node[1] >= 0 else \
             f"-\\frac{{{-node[1]}}}{{{node[2]}}}"
         prec = 9 if dec and node[1] >= 0 else 2
         return f"\\left({text}\\right)" if prec < parent else text
-    if op == "s":
-        return name_latex(node[1])
     if op == "c":
         return "\\pi" if node[1] == "pi" else "e"
     if op in ("+", "-"):
@@ -469,7 +474,7 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         text, prec = f"{to_latex(node[1], 6)}^{{{to_latex(node[2])}}}", 5
     elif op == "f":
         name, args = node[1], node[2]
-        inner = ", ".join(to_latex(a) for a in args)
+        inner = ", ".join([to_latex(a) for a in args])
         if name == "abs":
             return f"\\left|{inner}\\right|"
         if name == "sqrt":
