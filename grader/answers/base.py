@@ -126,6 +126,26 @@ class AnswerType:
         return self.grade(raw, ref).verdict == CORRECT
 
 
+def reading_notes(notes) -> str:
+    """How ambiguous names were read, as a sentence for feedback: " (K was read as k.)"."""
+    return f" ({'; '.join(notes)}.)" if notes else ""
+
+
+class ReadAnswer(AnswerType):
+    """An answer type whose `read(text)` returns the parsed answer and notes on how ambiguous
+    names in it were read ("K was read as k"); its feedback ends with those notes, whatever
+    the verdict."""
+
+    def grade(self, raw: Any, ref: Any) -> Outcome:
+        """As `AnswerType.grade`, reading the answer once and saying how names were read."""
+        try:
+            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
+        except AnswerParseError as exc:
+            return Outcome.invalid(exc.feedback())
+        outcome = self.compare(sub, self.reference(ref))
+        return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), self.show(sub))
+
+
 @dataclass(frozen=True)
 class Misconception:
     """A wrong answer students commonly give, computed from the same instance.

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
-from grader.answers.base import AnswerType, Outcome, check_size
+from grader.answers.base import AnswerType, Outcome, check_size, reading_notes
 from grader.answers.limits import DEFAULT_LIMITS, Limits
-from grader.answers.parser import reading_notes
 from grader.errors import AnswerParseError, GraderError
 
 Term = tuple[tuple[str, float, float], ...]  # (variable, power, log power), in declared order

@@ -15,6 +15,7 @@ SymPy is used only for the symbolic presentation of a reference (notations, pert
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -24,8 +25,8 @@ import mpmath
 import numpy as np
 
 from grader.answers import tree as T
-from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_with, reading_notes
+from grader.answers.base import Outcome, ReadAnswer, check_size
+from grader.answers.parser import DEFAULT_LIMITS, Limits, parse_with
 from grader.errors import AnswerParseError, GraderError
 
 POINTS = 16  # sample points per round, drawn from continuous ranges
@@ -53,6 +54,7 @@ _DOMAINS = {"real": (-_INF, _INF), "positive": (0.0, _INF), "nonnegative": (0.0,
             "negative": (-_INF, 0.0), "nonpositive": (-_INF, 0.0)}
 _KINKS = T.KINKS
 _ARITHMETIC = frozenset("+-*/")
+_RING = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _PROFILES: dict[int, tuple] = {}  # id of a parsed tree -> (tree, its profile), as the builder saw it
 MAX_PROFILES = 8192
 
@@ -257,13 +259,7 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
         a, b = node[1], node[2]
         x = env[a[1]] if a[0] == "s" else evaluate(a, env, fenv, xp)
         y = env[b[1]] if b[0] == "s" else evaluate(b, env, fenv, xp)
-        if op == "*":
-            return x * y
-        if op == "+":
-            return x + y
-        if op == "-":
-            return x - y
-        return xp.divide(x, y)
+        return xp.divide(x, y) if op == "/" else _RING[op](x, y)
     if op == "s":
         return env[node[1]]
     if op == "n":
@@ -319,15 +315,9 @@ def _values(node: tuple, env: dict, fenv: dict):
         if type(x) is float and op != "^":  # Python's float would be asked first, and decline
             return y * x if op == "*" else y + x if op == "+" else \
                 y.__rsub__(x) if op == "-" else y.__rtruediv__(x)
-        if op == "*":
-            return x * y
-        if op == "+":
-            return x + y
-        if op == "-":
-            return x - y
-        if op == "/":
-            return x / y
-        return np.power(x, y)
+        if op == "^":
+            return np.power(x, y)
+        return x / y if op == "/" else _RING[op](x, y)
     if op == "s":
         return env[node[1]]
     if op == "n":
@@ -409,7 +399,7 @@ def _samples(variables, functions, domain, n, seed, rnd):
 
 
 @dataclass(frozen=True)
-class Expression(AnswerType):
+class Expression(ReadAnswer):
     """An expression in declared variables and functions, e.g. `2*(y_pred - y_true)*sigma'(z)`.
 
     `domain` maps a variable to "positive", "nonnegative", "negative", "nonpositive", "real"
@@ -474,17 +464,6 @@ class Expression(AnswerType):
         """The tree of an answer as text, and how ambiguous names in it were read."""
         check_size(raw, self.limits.max_chars)
         return _parse(raw, self.variables, self.functions, self.limits)
-
-    def grade(self, raw: Any, ref: Any) -> Outcome:
-        """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("K was
-        read as k"), whatever the verdict. The answer is read once."""
-        try:
-            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
-        except AnswerParseError as exc:
-            return Outcome.invalid(exc.feedback())
-        outcome = self.compare(sub, self.reference(ref))
-        feedback = outcome.feedback + reading_notes(notes) if notes else outcome.feedback
-        return Outcome(outcome.score, outcome.verdict, feedback, self.show(sub))
 
     def reference(self, ref: Any) -> tuple:
         if isinstance(ref, tuple):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from grader.answers.base import AnswerType, Outcome, check_size
-from grader.answers.parser import DEFAULT_LIMITS, BuildError, Limits, parse_with, reading_notes
+from grader.answers.base import Outcome, ReadAnswer, check_size
+from grader.answers.parser import DEFAULT_LIMITS, BuildError, Limits, parse_with
 from grader.errors import AnswerParseError, GraderError
 
 DRAWS = 3
@@ -321,7 +321,7 @@ def _evaluate(node: Node, env: dict, resolve):
 
 
 @dataclass(frozen=True)
-class MatrixExpression(AnswerType):
+class MatrixExpression(ReadAnswer):
     """A matrix expression in named matrices of known shapes and positive scalars.
 
     `shapes` maps a name to (rows, cols), each a number or a dimension name ("n", "d");
@@ -361,16 +361,6 @@ class MatrixExpression(AnswerType):
         names = {*dict(self.shapes), *self.scalars}
         builder = MatrixBuilder(names)
         return parse_with(raw, builder, variables=names, limits=self.limits), tuple(builder.notes)
-
-    def grade(self, raw: Any, ref: Any) -> Outcome:
-        """As `AnswerType.grade`, the feedback saying how ambiguous names were read ("a was
-        read as A"), whatever the verdict."""
-        try:
-            sub, notes = self.read(raw) if isinstance(raw, str) else (self.parse(raw), ())
-        except AnswerParseError as exc:
-            return Outcome.invalid(exc.feedback())
-        outcome = self.compare(sub, self.reference(ref))
-        return Outcome(outcome.score, outcome.verdict, outcome.feedback + reading_notes(notes), self.show(sub))
 
     def reference(self, ref: Any) -> Node:
         if isinstance(ref, Node):  # already read (the contract passes parsed references back)

@@ -962,11 +962,6 @@ def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[
     return parse_with(text, builder, variables=variables, functions=functions, limits=limits)
 
 
-def reading_notes(notes) -> str:
-    """How ambiguous names were read, as a sentence for feedback: " (K was read as k.)"."""
-    return f" ({'; '.join(notes)}.)" if notes else ""
-
-
 def parse(text: str, *, variables: Iterable[str] = (), functions: Iterable[str] = (),
           limits: Limits | None = None):
     """Read a student's expression into SymPy; raises AnswerParseError (with a position)."""
