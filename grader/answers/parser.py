@@ -507,9 +507,7 @@ class _Parser:
         self.toks = tokens
         self.max_depth = limits.max_depth
         for k in reversed(words):
-            word = tokens[k][1]
-            if word not in variables and word not in functions and word not in BUILTIN_FUNCTIONS:
-                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -521,10 +519,11 @@ class _Parser:
         such as T for transpose) and built-in function names is their product: TkM, A^TA,
         TkMlogM. A letter whose other case is declared counts as that one (see `letter`)."""
         word = tok[1]
+        if word in self.variables or word in self.functions or word in BUILTIN_FUNCTIONS:
+            return [tok]
         if tok[0] != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
-        known = self.variables | self.functions
-        if word in known or word in BUILTIN_FUNCTIONS or word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
+        if word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
             return [tok]
         letters = self.variables | set(getattr(self.b, "letters", ()))
         pieces = _segment(word, letters, self.variables)
@@ -545,11 +544,6 @@ class _Parser:
 
     def peek(self) -> Token:
         return self.toks[self.i]
-
-    def next(self) -> Token:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
 
     def error(self, message: str, tok: Token | None = None) -> AnswerParseError:
         return _fail(message, self.text, (tok or self.peek())[2])

@@ -396,7 +396,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     if op == "n":
         dec = decimal(node)
         text = (dec or f"{node[1]}/{node[2]}").replace("-", st["minus"])
-        return f"({text})" if (node[1] < 0 or not dec) and 3 < parent else text
+        return f"({text})" if _prec(node) < parent else text
     if op == "c":
         return st["pi"] if node[1] == "pi" else "e"
     if op == "*" and node[1][0] == "/":
@@ -420,7 +420,7 @@ def _text(node: tuple, parent: int, st: dict) -> str:
         if uni and base[0] == "f" and base[1] == "sqrt":  # √x² would read as √(x²)
             b = f"({b})"
         c = exp[1] if exp[0] == "n" and exp[2] == 1 else constant(exp) if exp[0] in ("n", "neg") else None
-        if uni and c is not None and c.denominator == 1 and abs(c) < 1000 and exp[0] in ("n", "neg"):
+        if uni and c is not None and c.denominator == 1 and abs(c) < 1000:
             text = b + str(int(c)).translate(_SUPERSCRIPT)
         else:
             text = f"{b}^{_text(exp, 6, st)}"
