@@ -655,7 +655,9 @@ def _beyond(ar, s, d, near):
 
 
 def _differ(a, b) -> bool:
-    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + _tiny(mpmath.mp.prec)
+    """Whether two precise values (mpmath numbers or Fractions) differ beyond rounding."""
+    tiny = 1e-30 if type(a) is Fraction else _tiny(mpmath.mp.prec)
+    return abs(a - b) > EXACT_RTOL * max(abs(a), abs(b)) + tiny
 
 
 @lru_cache(maxsize=8)
@@ -757,7 +759,7 @@ class _Comparison:
 
     def domain_mismatch(self, env, fenv, i) -> Outcome | None:
         penv, pfenv = _at(env, fenv, i, self.used, self.funcs)
-        s, r = _precise(self.sub, penv, pfenv, DIGITS[0]), _precise(self.ref, penv, pfenv, DIGITS[0])
+        s, r, _ = self.values_at(penv, pfenv, DIGITS[0])
         if (s is None) == (r is None):
             return None
         if s is None:
@@ -780,12 +782,34 @@ class _Comparison:
         return None
 
     def confirmed(self, penv, pfenv, dps: int) -> bool:
-        """True when the two sides differ at this point at `dps` digits and at twice that."""
+        """True when the two sides differ at this point: exactly, or at `dps` digits and at
+        twice that (see `values_at`)."""
         for digits in (dps, 2 * dps):
-            es, er = _precise(self.sub, penv, pfenv, digits), _precise(self.ref, penv, pfenv, digits)
+            es, er, exact = self.values_at(penv, pfenv, digits)
             if es is None or er is None or not _differ(es, er):
                 return False
+            if exact:
+                return True
         return True
+
+    def values_at(self, penv, pfenv, dps: int) -> tuple[Any, Any, bool]:
+        """Both sides at one point, each None where it is undefined, and whether the values are
+        exact: they are where both sides are rational functions (a point of doubles is a point
+        of rationals, and Fractions cost a fraction of high-precision evaluation), else they are
+        evaluated at `dps` digits."""
+        if self.exact is not None:
+            point = {k: Fraction(v) for k, v in penv.items()}
+            values = []
+            for node in (self.sub, self.ref):
+                try:
+                    values.append(evaluate(node, point, {}, _FractionBackend))
+                except (Undefined, ZeroDivisionError):
+                    values.append(None)
+                except Inexact:  # a power too large to compute exactly
+                    break
+            else:
+                return values[0], values[1], True
+        return _precise(self.sub, penv, pfenv, dps), _precise(self.ref, penv, pfenv, dps), False
 
     def exactly(self, env: dict, both) -> Outcome | None:
         """Where both sides are rational functions (relu, max, min, abs allowed), compare them

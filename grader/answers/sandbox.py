@@ -34,7 +34,8 @@ DEFAULT_MEMORY = 1 << 30
 READY_SECONDS = 120.0  # for the worker to import what a batch needs (never the answers' time)
 WALL_FACTOR = 10  # wall-clock backstop, in budgets: a worker that sleeps or waits still ends
 POLL_SECONDS = 0.05
-GATHER_SECONDS = 0.005  # replies of a batch gathered per wake-up of the parent
+GATHER_SECONDS = 0.05  # at most, replies of a batch gathered per wake-up of the parent (a wake-up
+# costs as much CPU as grading a few answers on a virtual machine)
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _CORES = os.cpu_count() or 1024  # CPU time grows at most this much faster than wall time
 _HEADER = struct.Struct("!Q")
@@ -97,7 +98,8 @@ class _Reader:
     def __init__(self, fd: int):
         self.fd, self.buffer, self.start = fd, bytearray(), 0  # messages before `start` are read
 
-    def _take(self):
+    def take(self):
+        """The next message if it has arrived whole, else None."""
         buffer, start = self.buffer, self.start
         if len(buffer) - start < _HEADER.size:
             return None
@@ -105,8 +107,7 @@ class _Reader:
         end = start + _HEADER.size + size
         if len(buffer) < end:
             return None
-        with memoryview(buffer) as view:
-            message = pickle.loads(view[start + _HEADER.size:end])
+        message = pickle.loads(buffer[start + _HEADER.size:end])
         if end == len(buffer):
             buffer.clear()
             end = 0
@@ -118,7 +119,7 @@ class _Reader:
         looked at once even when `seconds` is 0); EOFError when the writer is gone."""
         deadline = time.monotonic() + seconds
         while True:
-            message = self._take()
+            message = self.take()
             if message is not None:
                 return message
             remaining = max(deadline - time.monotonic(), 0.0)
@@ -132,20 +133,20 @@ class _Reader:
                 self.start = 0
             self.buffer += chunk
 
-    def within(self, budget: _Budget, gather: bool = False):
+    def within(self, budget: _Budget, gather: float = 0.0):
         """The next message, or TIMEOUT once `budget` is spent, looking at it every POLL_SECONDS.
-        With `gather` (more replies are due), a wait first lets GATHER_SECONDS of replies pile
-        up, so that they cost one wake-up and one read, not one each."""
+        With `gather` (seconds in which more replies are due), a wait first lets them pile up,
+        so that they cost one wake-up and one read, not one each."""
         while True:
-            message = self._take()  # a reply already here costs no look at the clock
+            message = self.take()  # a reply already here costs no look at the clock
             if message is not None:
                 return message
             left = budget.left()
             if left <= 0:
                 return self.next(0)  # a reply that arrived as the budget ran out still counts
-            if gather:
-                time.sleep(min(left, GATHER_SECONDS))
-                gather = False
+            if gather > 0:
+                time.sleep(min(left, gather))
+                gather = 0.0
             message = self.next(min(left, POLL_SECONDS))
             if message is not self.TIMEOUT:
                 return message
@@ -315,10 +316,15 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
                 results.append(Outcome.manual("Grading this answer failed (its grader could not "
                                               "start); left for a person to check."))
                 continue
+            replies, ready, last = worker.replies, message[-1], len(pending) - 1
             for k in range(len(pending)):
                 try:
-                    message = worker.replies.within(_Budget(worker.pid, seconds, *message[-2:]),
-                                                    gather=k < len(pending) - 1)
+                    reply = replies.take()  # one already here costs no look at the clock
+                    if reply is None:
+                        pace = (message[-1] - ready) / k if k else 0.0  # the worker's seconds per answer
+                        reply = replies.within(_Budget(worker.pid, seconds, *message[-2:]),
+                                               gather=min(GATHER_SECONDS, (last - k) * pace))
+                    message = reply
                     if message is _Reader.TIMEOUT:
                         _retire()
                         results.append(Outcome.manual(f"Grading this answer took longer than {seconds:g} s; "
