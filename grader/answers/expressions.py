@@ -8,8 +8,11 @@ each relu/max/min/abs argument), so a difference far away or past a corner is se
 functions (an arbitrary nonlinearity `sigma`) are replaced, point by point, by random smooth
 stand-ins whose derivatives are known in closed form, so an identity must hold for every
 smooth function to pass. Disagreements that floating point could explain are re-checked with
-mpmath before an answer is called wrong, and where both sides are rational functions (no
-transcendental functions) they are also compared exactly before an answer is called correct.
+mpmath (or, for rational functions, with Fractions) before an answer is called wrong. Where both
+sides are rational functions written exactly, their values at a random point modulo a large
+prime decide whether they are equal (equal rational functions agree there, different ones almost
+never do), and sampling only shows where they differ; with relu, max, min or abs they are also
+compared exactly at rational points before an answer is called correct.
 SymPy is used only for the symbolic presentation of a reference (notations, perturbations).
 """
 from __future__ import annotations
@@ -200,10 +203,6 @@ class _FractionBackend:
     """Exact rational arithmetic at rational points (for relu, max, min, abs, which need order)."""
 
     funcs = {"abs": abs, "relu": lambda x: max(Fraction(0), x)}
-
-    @staticmethod
-    def differ(a, b) -> bool:
-        return a != b
 
     @staticmethod
     def number(node):
@@ -666,6 +665,10 @@ def _tiny(prec: int):
     return mpmath.mpf(10) ** -30
 
 
+_SMALL_GAP = Outcome.incorrect("Not equal to the expected expression: the two differ by a small "
+                              "amount that exact arithmetic shows (check your constants).")
+
+
 class _Comparison:
     """One comparison of a submitted expression with a reference."""
 
@@ -688,6 +691,10 @@ class _Comparison:
         return (f"at {point}{generic}" if point else f"{generic.strip()}").strip()
 
     def run(self) -> Outcome:
+        if self.exact == "mod":
+            self.differ = self.modular()
+            if self.differ is False:  # equal as rational functions: sampling would only agree
+                return Outcome.correct("Correct.")
         valid = 0
         for rnd in range(ROUNDS):
             env, fenv = self.t._sample(rnd, self.seed)
@@ -818,21 +825,27 @@ class _Comparison:
         if self.exact is None:
             return None
         if self.exact == "mod":
-            points = [_residues(tuple(env), self.seed)]
-            xp = _ModularBackend
-        else:
-            rows = range(FRACTION_POINTS) if both is None else np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
-            points = [{v: Fraction(float(env[v][i])).limit_denominator(1 << 10) for v in env} for i in rows]
-            xp = _FractionBackend
-        for point in points:
+            return _SMALL_GAP if self.differ else None
+        rows = range(FRACTION_POINTS) if both is None else np.flatnonzero(both[:self.base])[:FRACTION_POINTS]
+        for i in rows:
+            point = {v: Fraction(float(env[v][i])).limit_denominator(1 << 10) for v in env}
             try:
-                if xp.differ(evaluate(self.sub, point, {}, xp), evaluate(self.ref, point, {}, xp)):
-                    return Outcome.incorrect("Not equal to the expected expression: the two differ "
-                                             "by a small amount that exact arithmetic shows (check "
-                                             "your constants).")
+                if evaluate(self.sub, point, {}, _FractionBackend) != evaluate(self.ref, point, {}, _FractionBackend):
+                    return _SMALL_GAP
             except (Undefined, Inexact, ZeroDivisionError):
                 continue
         return None
+
+    def modular(self) -> bool | None:
+        """Whether the two sides, rational functions written exactly, differ: by their values at
+        a random point modulo a prime (equal rational functions agree there, different ones
+        almost never do); None where a side has no value there."""
+        point = _residues(self.t.variables, self.seed)
+        try:
+            return _ModularBackend.differ(evaluate(self.sub, point, {}, _ModularBackend),
+                                          evaluate(self.ref, point, {}, _ModularBackend))
+        except (Undefined, Inexact, ZeroDivisionError):
+            return None
 
     def wrong(self, env, s, r, i) -> Outcome:
         ss, rr = s[:self.base], r[:self.base]
