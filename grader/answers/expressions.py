@@ -299,6 +299,8 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
 
 _BINARY = frozenset("+-*/^")
 _NP_FUNCS = _NumpyBackend.funcs
+# reductions without the Python wrapper of ndarray.all, .any, .max, .min
+_ALL, _ANY, _MAX, _MIN = np.logical_and.reduce, np.logical_or.reduce, np.maximum.reduce, np.minimum.reduce
 
 
 def _values(node: tuple, env: dict, fenv: dict):
@@ -625,7 +627,7 @@ def _exact_kind(a, b):
 
 def _vector(node, env, fenv, size):
     values = _values(node, env, fenv)
-    return values if np.ndim(values) else np.full(size, float(values))
+    return values if type(values) is np.ndarray else np.full(size, float(values))
 
 
 def _at(env: dict, fenv: dict, i: int, names=None, funcs=None) -> tuple[dict, dict]:
@@ -634,22 +636,25 @@ def _at(env: dict, fenv: dict, i: int, names=None, funcs=None) -> tuple[dict, di
             {f: {k: float(v[i]) for k, v in fenv[f].items()} for f in (fenv if funcs is None else funcs)})
 
 
-def _precise(node, env, fenv, dps: int) -> Any:
-    """The value at one point at `dps` digits, or None where it is undefined."""
+def _precise(nodes, env, fenv, dps: int) -> list:
+    """The values of trees at one point at `dps` digits, each None where it is undefined."""
     with mpmath.workdps(dps):
         menv = {k: mpmath.mpf(v) for k, v in env.items()}
         mfenv = {f: {k: mpmath.mpf(v) for k, v in c.items()} for f, c in fenv.items()}
-        try:
-            value = evaluate(node, menv, mfenv, _MpBackend)
-        except (Undefined, ZeroDivisionError, OverflowError):
-            return None
-        return value if mpmath.isfinite(value) else None
+        values = []
+        for node in nodes:
+            try:
+                value = evaluate(node, menv, mfenv, _MpBackend)
+            except (Undefined, ZeroDivisionError, OverflowError):
+                value = None
+            values.append(value if value is None or mpmath.isfinite(value) else None)
+        return values
 
 
 def _beyond(ar, s, d, near):
     """Indices of the points where values `s` are farther than the tolerance from values `r`
     (`ar` = |r|, `d` = s - r), the absolute part scaled by the largest |r| at the points `near`."""
-    floor = ATOL * max(1.0, float(ar[near].max(initial=0)))
+    floor = ATOL * max(1.0, float(_MAX(ar[near], initial=0)))
     return (np.abs(d) > np.maximum(ar, np.abs(s)) * RTOL + floor).nonzero()[0]
 
 
@@ -705,13 +710,13 @@ class _Comparison:
             s = _vector(self.sub, env, fenv, size)
             d = s - r
             squares = d.dot(d)
-            if math.isfinite(squares):  # defined everywhere (a finite sum of squares): the common case
+            if math.isfinite(squares) or _ALL(np.isfinite(d)):  # defined everywhere (the squares may overflow)
                 both, n = None, size
                 if squares <= AGREE:  # every |s - r| is below ATOL, the least tolerance
                     bad = None
                 else:  # RTOL |r| + ATOL never exceeds the tolerance of `_beyond`
                     ar = np.abs(r)
-                    bad = _beyond(ar, s, d, slice(0, self.base)) if (np.abs(d) > ar * RTOL + ATOL).any() else None
+                    bad = _beyond(ar, s, d, slice(0, self.base)) if _ANY(np.abs(d) > ar * RTOL + ATOL) else None
             else:
                 fin_r, fin_s = np.isfinite(r), np.isfinite(s)
                 both = fin_r & fin_s
@@ -816,7 +821,7 @@ class _Comparison:
                     break
             else:
                 return values[0], values[1], True
-        return _precise(self.sub, penv, pfenv, dps), _precise(self.ref, penv, pfenv, dps), False
+        return (*_precise((self.sub, self.ref), penv, pfenv, dps), False)
 
     def exactly(self, env: dict, both) -> Outcome | None:
         """Where both sides are rational functions (relu, max, min, abs allowed), compare them
@@ -856,16 +861,16 @@ class _Comparison:
             diff = ss - rr
         hint = ""
         if ss.size >= 3:
-            if (np.abs(rr) > 1e-9).all():
+            if _ALL(np.abs(rr) > 1e-9):
                 ratio = ss / rr
-                if ratio.max() - ratio.min() <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
+                if _MAX(ratio) - _MIN(ratio) <= 1e-7 * max(1.0, abs(ratio[0])) and abs(ratio[0] - 1) > 1e-7:
                     hint = (" It has the wrong sign." if abs(ratio[0] + 1) < 1e-7 else
                             f" It is a constant multiple ({ratio[0]:.4g} times) of the expected one.")
             if not hint:
-                tiny = 1e-7 * max(1.0, float(np.abs(rr).max()))
-                if diff.max() - diff.min() <= tiny and abs(diff[0]) > tiny:
+                tiny = 1e-7 * max(1.0, float(_MAX(np.abs(rr))))
+                if _MAX(diff) - _MIN(diff) <= tiny and abs(diff[0]) > tiny:
                     hint = f" It differs from the expected one by a constant ({diff[0]:.4g})."
-        point = self.where({k: float(v[i]) for k, v in env.items()})
+        point = self.where({k: float(env[k][i]) for k in self.shown})
         return Outcome.incorrect(f"Not equal to the expected expression{' ' + point if point else ''}.{hint}")
 
 
