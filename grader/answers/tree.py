@@ -394,6 +394,8 @@ def _text(node: tuple, parent: int, st: dict) -> str:
     if op == "s":  # leaves first, never in parentheses but for a negative number or a fraction
         return name_text(node[1]) if st["unicode"] else node[1]
     if op == "n":
+        if node[2] == 1 and node[1] >= 0:  # a whole number: as it is
+            return str(node[1])
         dec = decimal(node)
         text = (dec or f"{node[1]}/{node[2]}").replace("-", st["minus"])
         return f"({text})" if _prec(node) < parent else text
@@ -451,6 +453,8 @@ def to_latex(node: tuple, parent: int = 0) -> str:
         node = _display(node)
         op = node[0]
     if op == "n":
+        if node[2] == 1 and node[1] >= 0:  # a whole number: as it is
+            return str(node[1])
         dec = decimal(node)
         text = dec if dec else f"\\frac{{{node[1]}}}{{{node[2]}}}" if node[1] >= 0 else \
             f"-\\frac{{{-node[1]}}}{{{node[2]}}}"
