@@ -256,8 +256,10 @@ def evaluate(node: tuple, env: dict, fenv: dict, xp=_NumpyBackend):
     op = node[0]
     if op in _ARITHMETIC:
         a, b = node[1], node[2]
-        x = env[a[1]] if a[0] == "s" else evaluate(a, env, fenv, xp)
-        y = env[b[1]] if b[0] == "s" else evaluate(b, env, fenv, xp)
+        k = a[0]
+        x = env[a[1]] if k == "s" else xp.number(a) if k == "n" else evaluate(a, env, fenv, xp)
+        k = b[0]
+        y = env[b[1]] if k == "s" else xp.number(b) if k == "n" else evaluate(b, env, fenv, xp)
         return xp.divide(x, y) if op == "/" else _RING[op](x, y)
     if op == "s":
         return env[node[1]]
