@@ -148,6 +148,17 @@ def test_far_points_do_not_reject_equal_answers(ref, answer):
     assert X.grade(answer, ref).verdict == "correct"
 
 
+def test_a_kink_search_that_lands_on_a_pole_is_graded():
+    """The zero of a kink's argument is sought by secant steps from the first sample point; an
+    answer built so that the first step hits a pole exactly is graded all the same."""
+    from grader.answers.expressions import SEED
+
+    env, _ = X._sample(0, SEED)
+    answer = f"relu(1/(x - {float(env['x'][0]) + 1.0!r}))"
+    assert X.grade(answer, answer + " + 0").verdict == "correct"
+    assert X.grade(answer, answer + " + x").verdict == "incorrect"
+
+
 def test_far_points_respect_the_domain():
     bounded = Expression(variables=("x",), domain={"x": (0, 2)})
     assert bounded.grade("x^2 + relu(x - 5)", "x^2").verdict == "correct"

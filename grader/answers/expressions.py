@@ -877,10 +877,14 @@ class _Comparison:
 
 
 def _zero_along(g: tuple, point: dict, fpoint: dict, v: str) -> float | None:
-    """A zero of g along variable v from `point` (secant steps; exact for affine g), or None."""
+    """A zero of g along variable v from `point` (secant steps; exact for affine g), or None.
+    Called within `compare`'s errstate: g is evaluated on plain floats, so a pole hit exactly is
+    a ZeroDivisionError."""
     def at(t):
-        with np.errstate(all="ignore"):
+        try:
             return float(evaluate(g, {**point, v: t}, fpoint))
+        except ZeroDivisionError:
+            return math.nan
 
     t0, t1 = point[v], point[v] + 1.0
     g0, g1 = at(t0), at(t1)
