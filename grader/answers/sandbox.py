@@ -2,7 +2,8 @@
 
 The worker is forked once per process and reused for every answer; answers travel in batches
 (one request, one reply per answer as soon as it is graded), so a class's answers cost one
-round trip, not one each, while every answer keeps its own time budget: an answer that runs
+round trip, not one each, and the parent sleeps while up to GATHER_SECONDS of them pile up
+rather than waking for each (a wake-up costs CPU), while every answer keeps its own time budget: an answer that runs
 past it (even inside C code) gets the worker killed, and the rest of the batch goes to a fresh
 one. A budget counts the worker's CPU time (read from /proc while waiting, from the moment the
 worker starts the answer), so it means the same on an idle and on a loaded machine; a wall-clock
@@ -319,7 +320,7 @@ def guarded_grade_many(items: list, *, seconds: float = DEFAULT_SECONDS,
             replies, ready, last = worker.replies, message[-1], len(pending) - 1
             for k in range(len(pending)):
                 try:
-                    reply = replies.take()  # one already here costs no look at the clock
+                    reply = replies.take()  # one already here needs no budget
                     if reply is None:
                         pace = (message[-1] - ready) / k if k else 0.0  # the worker's seconds per answer
                         reply = replies.within(_Budget(worker.pid, seconds, *message[-2:]),
