@@ -69,7 +69,8 @@ _FORBIDDEN_HINTS = {
 
 
 # A token: (kind, value, pos, end, alts), kind "num", "name", "op", "cmd" or "end"; pos and end
-# index the original text; alts are other spellings of a name (x_hat: xhat, hat_x).
+# index the original text (the normalised text while the tokenizer reads); alts are other
+# spellings of a name (x_hat: xhat, hat_x).
 Token = tuple
 
 
@@ -79,7 +80,6 @@ def _fail(message: str, text: str, position: int) -> AnswerParseError:
 
 _SCRIPTS = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᵀ", "0123456789-+()T")},
             **{c: ("_", d) for c, d in zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk")}}
-_PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII and spaces only
 _SPECIAL = re.compile(r"[^ -~]+")  # what is not
 _SPACES = str.maketrans("\t\n\r\f\v", "     ")
 _CONTROL_SPACE = re.compile("[\t\n\r\f\v]")
@@ -88,8 +88,9 @@ _CONTROL_SPACE = re.compile("[\t\n\r\f\v]")
 def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     """Map unicode math to ASCII/LaTeX and refuse hidden or control characters.
 
-    Returns the new string and, for each of its characters, the index in `text` it came from.
-    Unicode scripts become LaTeX groups: x² -> x^{2}, (AᵀA)⁻¹ -> (A^{T}A)^{-1}, x₁ -> x_{1}.
+    Returns the new string and, for each of its characters, the index in `text` it came from
+    (None where the text is printable ASCII, kept as it is). Unicode scripts become LaTeX
+    groups: x² -> x^{2}, (AᵀA)⁻¹ -> (A^{T}A)^{-1}, x₁ -> x_{1}.
     """
     if len(text) > limits.max_chars:
         raise _fail(f"the answer is {len(text)} characters long; the limit is {limits.max_chars}",
@@ -98,8 +99,8 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
         stripped = text.strip()
         if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
             text = text.replace("$", " ")  # math delimiters pasted from a document
-    if _PLAIN.match(text):
-        return text, range(len(text) + 1)
+    if text.isascii() and text.isprintable():  # printable ASCII and spaces only
+        return text, None
     spaced = text.translate(_SPACES) if _CONTROL_SPACE.search(text) else text  # translate is slow here
     out: list[str] = []
     where: list[int] = []
@@ -204,28 +205,29 @@ class _Tokenizer:
         self.words: list[int] = []  # where the tokens of words of two or more letters are
 
     def error(self, message: str, i: int) -> AnswerParseError:
-        return _fail(message, self.original, self.where[min(i, len(self.s))])
+        i = min(i, len(self.s))
+        return _fail(message, self.original, i if self.where is None else self.where[i])
 
     def tokens(self) -> list[Token]:
-        s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
+        s, i, out, n = self.s, 0, [], len(self.s)
         skip, bare, words = self.skip, self.bare, self.words
         append, name, integer = out.append, _NAME.match, _INTEGER.match
         max_digits = self.limits.max_digits
         while i < n:
             c = s[i]
             if c in _OPS:
-                append(("op", c, where[i], where[i + 1], ()))
+                append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == " ":
                 i += 1
             elif skip and i in skip:  # at an underscore
                 i = skip[i]
             elif bare and i in bare:
-                out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
+                append(("num", (int(c), 1), i, i + 1, ()) if c.isdigit() else ("name", c, i, i + 1, ()))
                 i += 1
             elif c in _LETTERS:
                 if s[i + 1:i + 2] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
-                    append(("name", c, where[i], where[i + 1], ()))
+                    append(("name", c, i, i + 1, ()))
                     i += 1
                     continue
                 m = name(s, i)
@@ -234,19 +236,19 @@ class _Tokenizer:
                     m = _WORD.match(s, i)
                     i = self.word(m.group(), i, m.end(), out)
                 else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
-                    append(("name", m.group(), where[i], where[j], ()))
+                    append(("name", m.group(), i, j, ()))
                     if j - i > 1:
                         words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
                 if c != "." and s[i + 1:i + 2] not in _NUMBER_CHARS and max_digits:  # one digit
-                    append(("num", _DIGIT_VALUES[c], where[i], where[i + 1], ()))
+                    append(("num", _DIGIT_VALUES[c], i, i + 1, ()))
                     i += 1
                     continue
                 m = integer(s, i)
                 if m and m.end() - i <= max_digits:
                     j = m.end()
-                    append(("num", (int(m.group()), 1), where[i], where[j], ()))
+                    append(("num", (int(m.group()), 1), i, j, ()))
                     i = j
                 else:
                     tok, i = self.number(i)
@@ -254,27 +256,27 @@ class _Tokenizer:
             elif c == "\\":
                 i = self.command(i, out)
             elif c == "*" and s[i + 1:i + 2] != "*":
-                append(("op", c, where[i], where[i + 1], ()))
+                append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == "^" or c == "*":
                 i = self.power(i, out)
             elif c == "]" and self.open_brackets:
                 self.open_brackets -= 1
-                out.append(self.tok("op", c, i, i + 1))
+                append(("op", c, i, i + 1, ()))
                 i += 1
             else:
                 raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
-        append(("end", None, where[n], where[n], ()))
+        append(("end", None, n, n, ()))
+        where = self.where
+        if where is not None:  # positions in the original text
+            out = [(kind, value, where[i], where[j], alts) for kind, value, i, j, alts in out]
         return out
-
-    def tok(self, kind, value, i, j, alts=()) -> Token:
-        return (kind, value, self.where[i], self.where[j], alts)
 
     def number(self, i: int) -> tuple[Token, int]:
         m = _INTEGER.match(self.s, i)
         if m and len(m.group()) <= self.limits.max_digits:
             end = m.end()
-            return ("num", (int(m.group()), 1), self.where[i], self.where[end], ()), end
+            return ("num", (int(m.group()), 1), i, end, ()), end
         m = _NUMBER.match(self.s, i)
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
         end = m.end()
@@ -291,7 +293,7 @@ class _Tokenizer:
             num *= 10 ** power
         else:
             den *= 10 ** -power
-        return self.tok("num", (num, den), i, end), end
+        return ("num", (num, den), i, end, ()), end
 
     def word(self, word: str, i: int, j: int, out: list[Token]) -> int:
         """A name with its subscripts; `log_{...}` with a base that is not a plain name."""
@@ -299,7 +301,7 @@ class _Tokenizer:
         if word == "log" and s.startswith("_{", j):
             close = self.group_end(j + 1)
             if close is not None and not _PLAIN_BASE.fullmatch(s[j + 2:close]):
-                out.append(self.tok("cmd", "logbase", i, j + 1))
+                out.append(("cmd", "logbase", i, j + 1, ()))
                 return j + 1
         name, k = self.subscripts(word, j)
         self.name_token(name, i, k, out)
@@ -309,7 +311,7 @@ class _Tokenizer:
         """A name token; the parser may split a word of several letters (see `split_juxtaposed`)."""
         if len(name) > 1:
             self.words.append(len(out))
-        out.append(self.tok("name", name, i, k))
+        out.append(("name", name, i, k, ()))
 
     def group_end(self, j: int) -> int | None:
         """The index of the brace closing the group opened at `j`, or None."""
@@ -340,22 +342,22 @@ class _Tokenizer:
         power (x^2_i, \\sigma^2_i) moved onto the name."""
         s = self.s
         if s[i] == "^" and s[i + 1:i + 2] in _PLAIN_EXPONENT and s[i + 2:i + 3] != "_":  # x^2, e^(...)
-            out.append(("op", "^", self.where[i], self.where[i + 1], ()))
+            out.append(("op", "^", i, i + 1, ()))
             return i + 1
         j = i + (2 if s.startswith("**", i) else 1)
         end = self.script_end(j)
         inner = s[j:end].strip().strip("{}")
         if _PRIMES.fullmatch(inner):
             for _ in range(inner.count("\\prime") + inner.count("'")):
-                out.append(self.tok("op", "'", i, end))
+                out.append(("op", "'", i, end, ()))
             return end
         if s[i] == "^" and end < len(s) and s[end] == "_" and out and out[-1][0] == "name" \
-                and out[-1][3] == self.where[i]:
+                and out[-1][3] == i:
             name, k = self.subscripts(out[-1][1], end)
             last = out[-1]
             out[-1] = ("name", name, last[2], last[3], last[4])
             self.skip[end] = k
-        out.append(self.tok("op", "^", i, j))
+        out.append(("op", "^", i, j, ()))
         return j
 
     def subscripts(self, name: str, j: int) -> tuple[str, int]:
@@ -427,7 +429,7 @@ class _Tokenizer:
             if nxt in (",", ";", ":", "!", " "):
                 return i + 2
             if nxt and nxt in "{}":
-                out.append(self.tok("op", nxt, i, i + 2))
+                out.append(("op", nxt, i, i + 2, ()))
                 return i + 2
             raise self.error(f"unexpected '\\{nxt}'" if nxt else "a lone backslash", i)
         cmd, j = m.group(), m.end()
@@ -446,23 +448,23 @@ class _Tokenizer:
             else:
                 raise self.error(f"\\{cmd} must be followed by a bracket", j)
             if d != ".":
-                out.append(self.tok("op", d, i, j))
+                out.append(("op", d, i, j, ()))
             return j
         if cmd in _LATEX_OPS:
-            out.append(self.tok("op", _LATEX_OPS[cmd], i, j))
+            out.append(("op", _LATEX_OPS[cmd], i, j, ()))
         elif cmd in ("lvert", "rvert", "vert", "mid"):
-            out.append(self.tok("op", "|", i, j))
+            out.append(("op", "|", i, j, ()))
         elif cmd in _LATEX_SPACES:
             pass
         elif cmd in ("frac", "dfrac", "tfrac", "cfrac", "sqrt"):
-            out.append(self.tok("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j))
+            out.append(("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j, ()))
             if cmd != "sqrt":
                 self.bare_arguments(j)
             k = j
             while k < len(s) and s[k] == " ":
                 k += 1
             if cmd == "sqrt" and s[k:k + 1] == "[":
-                out.append(self.tok("op", "[", k, k + 1))
+                out.append(("op", "[", k, k + 1, ()))
                 self.open_brackets += 1
                 return k + 1
         elif cmd in _LATEX_NAMES or cmd in _LATEX_FUNCTIONS or cmd == "top":
@@ -477,7 +479,7 @@ class _Tokenizer:
             accent = _LATEX_ACCENTS[cmd]
             name, k = self.subscripts(f"{word}_{accent}", k)
             alts = (f"{word}{accent}", f"{accent}_{word}")
-            out.append(self.tok("name", name, i, k, alts))
+            out.append(("name", name, i, k, alts))
             return k
         elif cmd == "infty":
             raise self.error("infinity is not allowed", i)
