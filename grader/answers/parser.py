@@ -504,12 +504,13 @@ class _Parser:
     def __init__(self, text, tokens, words, builder, names, limits):
         """`words`: where in `tokens` the names of two or more characters are; `names`: see `_names`."""
         self.text, self.b = text, builder
-        variables, functions, self.plain = names
+        variables, functions, self.plain, known = names
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
         for k in reversed(words):
-            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+            if tokens[k][1] not in known:
+                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -519,10 +520,9 @@ class _Parser:
     def split_juxtaposed(self, tok: Token) -> list[Token]:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
         such as T for transpose) and built-in function names is their product: TkM, A^TA,
-        TkMlogM. A letter whose other case is declared counts as that one (see `letter`)."""
+        TkMlogM. A letter whose other case is declared counts as that one (see `letter`).
+        `__init__` calls it only for words that are not declared or built-in names."""
         word = tok[1]
-        if word in self.variables or word in self.functions or word in BUILTIN_FUNCTIONS:
-            return [tok]
         if tok[0] != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
         if word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
@@ -939,12 +939,14 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
 
 
 @lru_cache(maxsize=256)
-def _names(variables: Iterable[str], functions: Iterable[str]) -> tuple[frozenset, frozenset, frozenset]:
-    """The declared variables and functions as sets, and the variables that a name token stands
-    for as it is (see `_Parser.name`); kept for the few sets of names an exercise declares."""
+def _names(variables: Iterable[str], functions: Iterable[str]) -> tuple[frozenset, ...]:
+    """The declared variables and functions as sets, the variables that a name token stands
+    for as it is (see `_Parser.name`), and the words never split into a product (declared and
+    built-in names, see `_Parser.split_juxtaposed`); kept for the few sets of names an exercise
+    declares."""
     variables, functions = frozenset(variables), frozenset(functions)
     plain = frozenset(v for v in variables if v not in functions and not v[-1:].isdigit())
-    return variables, functions, plain
+    return variables, functions, plain, variables | functions | frozenset(BUILTIN_FUNCTIONS)
 
 
 def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),

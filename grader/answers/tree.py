@@ -46,8 +46,8 @@ def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
     return None
 
 
-_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-               "neg": lambda a: -a}
+_ARITHMETIC = frozenset(("+", "-", "*", "neg"))  # never a pole
+_INF = math.inf
 
 
 def _float_value(node: tuple, values: list, divide: str = "ignore") -> float:
@@ -117,11 +117,11 @@ def _binary(op: str):
     """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
     and b are constants."""
     def build(self, a, b) -> tuple:
-        node = (op, a, b)
         values = self.values
-        if id(a) in values and id(b) in values:
-            return self._fold(node, (a, b))
-        return node
+        x, y = values.get(id(a)), values.get(id(b))
+        if x is None or y is None:
+            return (op, a, b)
+        return self._keep((op, a, b), (x[1], y[1]))
 
     return build
 
@@ -148,27 +148,40 @@ class TreeBuilder:
         return None if self.kinked else (self.names, self.funcs, [], self.exact)
 
     def _fold(self, node: tuple, kids) -> tuple:
-        """Keep the value of a constant node; refuse one that has no finite real value."""
+        """The node, its value kept (see `_keep`) where all its kids are constants."""
         values = self.values
+        v = []
         for k in kids:
-            if id(k) not in values:
+            known = values.get(id(k))
+            if known is None:
                 return node
-        v = [values[id(k)][1] for k in kids]
+            v.append(known[1])
+        return self._keep(node, v)
+
+    def _keep(self, node: tuple, v) -> tuple:
+        """Keep the value of a constant node whose kids have the values `v`; refuse one that has
+        no finite real value."""
         op = node[0]
-        if op in _ARITHMETIC:
-            value = _ARITHMETIC[op](*v)
+        if op == "*":
+            value = v[0] * v[1]
         elif op == "/":
-            value = v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan
+            value = v[0] / v[1] if v[1] else math.copysign(_INF, v[0]) if v[0] else math.nan
+        elif op == "+":
+            value = v[0] + v[1]
+        elif op == "-":
+            value = v[0] - v[1]
+        elif op == "neg":
+            value = -v[0]
         else:
             value = _quick_value(node, v)
             if value is None:
                 value = _float_value(node, v)
-        if not math.isfinite(value) and all(math.isfinite(x) for x in v):
+        if not -_INF < value < _INF and all(math.isfinite(x) for x in v):
             shown = to_unicode(node)
             if math.isnan(value):
                 raise BuildError(f"the answer is not real-valued: {shown} has no real value")
             raise BuildError(f"{shown} is infinite" if _pole(node, v) else out_of_range(shown))
-        values[id(node)] = (node, value)
+        self.values[id(node)] = (node, value)
         return node
 
     def number(self, num: int, den: int):
@@ -205,7 +218,7 @@ class TreeBuilder:
         return id(node) in self.values
 
     def div(self, a, b):
-        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
+        if id(b) in self.values and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
             raise BuildError("division by zero")
         return self._div(a, b)
 
