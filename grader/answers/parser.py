@@ -169,14 +169,13 @@ _OPS = frozenset("+-/(){},'|")  # and * where no ** follows
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _WORD_CHARS = _LETTERS | _DIGITS | {"_"}  # what may follow the first letter of a name
-_NUMBER_CHARS = _DIGITS | {".", "e", "E"}  # what may follow the first digit of a number
+_NUMBER_TAIL = frozenset(".eE")  # what makes digits the start of a decimal number
 _DIGIT_VALUES = {d: (int(d), 1) for d in "0123456789"}
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
 _BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
 _INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
 _ARITHMETIC = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}  # builder, right bp
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
-_INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
@@ -211,7 +210,7 @@ class _Tokenizer:
     def tokens(self) -> list[Token]:
         s, i, out, n = self.s, 0, [], len(self.s)
         skip, bare, words = self.skip, self.bare, self.words
-        append, name, integer = out.append, _NAME.match, _INTEGER.match
+        append, name = out.append, _NAME.match
         max_digits = self.limits.max_digits
         while i < n:
             c = s[i]
@@ -226,7 +225,7 @@ class _Tokenizer:
                 append(("num", (int(c), 1), i, i + 1, ()) if c.isdigit() else ("name", c, i, i + 1, ()))
                 i += 1
             elif c in _LETTERS:
-                if s[i + 1:i + 2] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
+                if i + 1 == n or s[i + 1] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
                     append(("name", c, i, i + 1, ()))
                     i += 1
                     continue
@@ -241,21 +240,18 @@ class _Tokenizer:
                         words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
-                if c != "." and s[i + 1:i + 2] not in _NUMBER_CHARS and max_digits:  # one digit
-                    append(("num", _DIGIT_VALUES[c], i, i + 1, ()))
-                    i += 1
-                    continue
-                m = integer(s, i)
-                if m and m.end() - i <= max_digits:
-                    j = m.end()
-                    append(("num", (int(m.group()), 1), i, j, ()))
+                j = i + 1
+                while j < n and s[j] in _DIGITS:
+                    j += 1
+                if c != "." and (j == n or s[j] not in _NUMBER_TAIL) and j - i <= max_digits:  # an integer
+                    append(("num", _DIGIT_VALUES[c] if j == i + 1 else (int(s[i:j]), 1), i, j, ()))
                     i = j
                 else:
                     tok, i = self.number(i)
-                    out.append(tok)
+                    append(tok)
             elif c == "\\":
                 i = self.command(i, out)
-            elif c == "*" and s[i + 1:i + 2] != "*":
+            elif c == "*" and (i + 1 == n or s[i + 1] != "*"):
                 append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == "^" or c == "*":
@@ -273,10 +269,7 @@ class _Tokenizer:
         return out
 
     def number(self, i: int) -> tuple[Token, int]:
-        m = _INTEGER.match(self.s, i)
-        if m and len(m.group()) <= self.limits.max_digits:
-            end = m.end()
-            return ("num", (int(m.group()), 1), i, end, ()), end
+        """A decimal number (`tokens` reads plain integers), or an integer of too many digits."""
         m = _NUMBER.match(self.s, i)
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
         end = m.end()

@@ -113,6 +113,16 @@ def integer_constant(node: tuple) -> bool:
     return k is not None and k.denominator == 1
 
 
+def _zero(node: tuple, limits: Limits) -> bool:
+    """Whether a constant subtree is exactly 0, as `constant` computes it: never a quotient of a
+    nonzero number (by a nonzero rational, or by something irrational), so no fractions for it."""
+    if node[0] == "n":
+        return node[1] == 0
+    if node[0] == "/" and node[1][0] == "n" and node[1][1] != 0:
+        return False
+    return constant(node, limits) == 0
+
+
 def _binary(op: str):
     """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
     and b are constants."""
@@ -218,7 +228,7 @@ class TreeBuilder:
         return id(node) in self.values
 
     def div(self, a, b):
-        if id(b) in self.values and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
+        if id(b) in self.values and _zero(b, self.limits):
             raise BuildError("division by zero")
         return self._div(a, b)
 
