@@ -194,14 +194,16 @@ _NAME_DIGITS = re.compile(r"([A-Za-z]+)_?(\d+)")
 
 
 class _Tokenizer:
-    def __init__(self, original: str, limits: Limits):
+    def __init__(self, original: str, limits: Limits, known: frozenset = frozenset()):
+        """`known`: words never split into a product (see `_names`)."""
         self.original = original
         self.limits = limits
+        self.known = known
         self.s, self.where = _normalise(original, limits)
         self.open_brackets = 0
         self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
         self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
-        self.words: list[int] = []  # where the tokens of words of two or more letters are
+        self.words: list[int] = []  # where the tokens of other words of two or more letters are
 
     def error(self, message: str, i: int) -> AnswerParseError:
         i = min(i, len(self.s))
@@ -209,7 +211,7 @@ class _Tokenizer:
 
     def tokens(self) -> list[Token]:
         s, i, out, n = self.s, 0, [], len(self.s)
-        skip, bare, words = self.skip, self.bare, self.words
+        skip, bare, words, known = self.skip, self.bare, self.words, self.known
         append, name = out.append, _NAME.match
         max_digits = self.limits.max_digits
         while i < n:
@@ -235,8 +237,9 @@ class _Tokenizer:
                     m = _WORD.match(s, i)
                     i = self.word(m.group(), i, m.end(), out)
                 else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
-                    append(("name", m.group(), i, j, ()))
-                    if j - i > 1:
+                    word = m.group()
+                    append(("name", word, i, j, ()))
+                    if j - i > 1 and word not in known:
                         words.append(len(out) - 1)
                     i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
@@ -302,7 +305,7 @@ class _Tokenizer:
 
     def name_token(self, name: str, i: int, k: int, out: list[Token]) -> None:
         """A name token; the parser may split a word of several letters (see `split_juxtaposed`)."""
-        if len(name) > 1:
+        if len(name) > 1 and name not in self.known:
             self.words.append(len(out))
         out.append(("name", name, i, k, ()))
 
@@ -495,15 +498,15 @@ class _Parser:
     IMPLICIT = 20
 
     def __init__(self, text, tokens, words, builder, names, limits):
-        """`words`: where in `tokens` the names of two or more characters are; `names`: see `_names`."""
+        """`words`: where in `tokens` the names of two or more characters that are not declared
+        or built-in names are; `names`: see `_names`."""
         self.text, self.b = text, builder
-        variables, functions, self.plain, known = names
+        variables, functions, self.plain, _ = names
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
         for k in reversed(words):
-            if tokens[k][1] not in known:
-                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -514,7 +517,7 @@ class _Parser:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
         such as T for transpose) and built-in function names is their product: TkM, A^TA,
         TkMlogM. A letter whose other case is declared counts as that one (see `letter`).
-        `__init__` calls it only for words that are not declared or built-in names."""
+        The tokenizer keeps only words that are not declared or built-in names for it."""
         word = tok[1]
         if tok[0] != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
@@ -588,12 +591,13 @@ class _Parser:
         and of products, and groups in ( ) or { }, are read in this loop (`pending` holds the
         operators waiting for their right operand and the groups waiting for their closing
         bracket), each counting as one level of nesting, as a call of `expr` would."""
-        self.depth += 1
-        if self.depth > self.max_depth:
+        depth, max_depth = self.depth + 1, self.max_depth
+        if depth > max_depth:
             raise self.too_deep()
         toks, b, arithmetic, plain = self.toks, self.b, self.arithmetic, self.plain
         number, symbol, implicit = self.number, self.symbol, self.IMPLICIT
-        i = self.i  # self.i while other methods read tokens
+        # self.i, self.depth and self.budget while other methods read tokens
+        i, budget = self.i, self.budget
         # (left operand, builder function, operator token, rbp, None) of an operator, or
         # (None, None, opening bracket, rbp, abs_depth outside) of a group
         pending = []
@@ -605,30 +609,30 @@ class _Parser:
                 i += 1
                 kind = tok[0]
                 if kind == "num":
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(tok)
                     at = tok
                     value = tok[1]
                     left = number(b, value[0], value[1])
                 elif kind == "name" and tok[1] in plain and not tok[4]:
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(tok)
                     at = tok
                     left = symbol(b, tok[1])
                 elif kind == "op" and (tok[1] == "(" or tok[1] == "{"):
                     pending.append((None, None, tok, rbp, self.abs_depth))
                     self.abs_depth, rbp = 0, 0
-                    self.depth += 1
-                    if self.depth > self.max_depth:
+                    depth += 1
+                    if depth > max_depth:
                         self.i = i
                         raise self.too_deep()
                     continue
                 else:
-                    self.i = i
+                    self.i, self.depth, self.budget = i, depth, budget
                     left = self.prefix(tok)
-                    i = self.i
+                    i, budget = self.i, self.budget
                 # the operators after it, while they bind tighter than rbp
                 while True:
                     tok = toks[i]
@@ -645,9 +649,9 @@ class _Parser:
                             if bp is None:  # | opens an absolute value (a product) unless one is open
                                 bp = 0 if self.abs_depth else implicit
                             if bp > rbp:
-                                self.i = i
+                                self.i, self.depth, self.budget = i, depth, budget
                                 left = self.infix(left, tok)
-                                i = self.i
+                                i, budget = self.i, self.budget
                                 continue
                     elif kind != "end" and implicit > rbp:  # a product of factors side by side
                         if kind == "num" and toks[i - 1][0] == "num":
@@ -655,9 +659,9 @@ class _Parser:
                         method, bp = self.mul, implicit
                         break
                     # the operand ends here
-                    self.depth -= 1
+                    depth -= 1
                     if not pending:
-                        self.i = i
+                        self.i, self.depth, self.budget = i, depth, budget
                         return left
                     right = left
                     left, method, at, rbp, outside = pending.pop()
@@ -670,14 +674,14 @@ class _Parser:
                             self.expect(close, at)
                         self.abs_depth, left = outside, right
                         continue
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(at)
                     left = method(b, left, right)
                 pending.append((left, method, tok, rbp, None))
                 rbp = bp
-                self.depth += 1
-                if self.depth > self.max_depth:
+                depth += 1
+                if depth > max_depth:
                     self.i = i
                     raise self.too_deep()
         except BuildError as exc:
@@ -923,11 +927,11 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     limits = limits or DEFAULT_LIMITS
     if not isinstance(text, str):
         raise AnswerParseError(f"expected text, got {type(text).__name__}")
-    tokenizer = _Tokenizer(text, limits)
-    tokens = tokenizer.tokens()
     plain = (tuple, frozenset)
     names = _names(variables, functions) if type(variables) in plain and type(functions) in plain \
         else _names.__wrapped__(variables, functions)
+    tokenizer = _Tokenizer(text, limits, names[3])
+    tokens = tokenizer.tokens()
     return _Parser(text, tokens, tokenizer.words, builder, names, limits).parse()
 
 
