@@ -199,7 +199,11 @@ class _Tokenizer:
         self.original = original
         self.limits = limits
         self.known = known
-        self.s, self.where = _normalise(original, limits)
+        if len(original) <= limits.max_chars and original.isascii() and original.isprintable() \
+                and "$" not in original:  # most answers: kept as they are (see `_normalise`)
+            self.s, self.where = original, None
+        else:
+            self.s, self.where = _normalise(original, limits)
         self.open_brackets = 0
         self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
         self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
@@ -854,7 +858,11 @@ class _Parser:
             while self.toks[self.i][0] == "op" and self.toks[self.i][1] == ",":
                 self.i += 1
                 args.append(self.expr(0))
-            self.expect(")" if nxt[1] == "(" else "}", nxt)
+            close, end = ")" if nxt[1] == "(" else "}", self.toks[self.i]
+            if end[0] == "op" and end[1] == close:  # as `expect` reads it, without the call
+                self.i += 1
+            else:
+                self.expect(close, nxt)
             self.abs_depth = saved
         elif self.starts_operand(nxt):
             args = [self.juxtaposed_argument()]

@@ -128,10 +128,12 @@ def _binary(op: str):
     and b are constants."""
     def build(self, a, b) -> tuple:
         values = self.values
-        x, y = values.get(id(a)), values.get(id(b))
-        if x is None or y is None:
-            return (op, a, b)
-        return self._keep((op, a, b), (x[1], y[1]))
+        x = values.get(id(a))
+        if x is not None:
+            y = values.get(id(b))
+            if y is not None:
+                return self._keep((op, a, b), (x[1], y[1]))
+        return (op, a, b)
 
     return build
 
