@@ -114,10 +114,9 @@ def integer_constant(node: tuple) -> bool:
 
 
 def _zero(node: tuple, limits: Limits) -> bool:
-    """Whether a constant subtree is exactly 0, as `constant` computes it: never a quotient of a
-    nonzero number (by a nonzero rational, or by something irrational), so no fractions for it."""
-    if node[0] == "n":
-        return node[1] == 0
+    """Whether a constant subtree other than a number is exactly 0, as `constant` computes it:
+    never a quotient of a nonzero number (by a nonzero rational, or by something irrational),
+    so no fractions for it."""
     if node[0] == "/" and node[1][0] == "n" and node[1][1] != 0:
         return False
     return constant(node, limits) == 0
@@ -125,15 +124,18 @@ def _zero(node: tuple, limits: Limits) -> bool:
 
 def _binary(op: str):
     """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
-    and b are constants."""
+    and b are constants; a divisor that is exactly zero is refused."""
     def build(self, a, b) -> tuple:
         values = self.values
+        y = values.get(id(b))
+        if y is None:
+            return (op, a, b)
+        if op == "/" and (b[1] == 0 if b[0] == "n" else _zero(b, self.limits)):
+            raise BuildError("division by zero")
         x = values.get(id(a))
-        if x is not None:
-            y = values.get(id(b))
-            if y is not None:
-                return self._keep((op, a, b), (x[1], y[1]))
-        return (op, a, b)
+        if x is None:
+            return (op, a, b)
+        return self._keep((op, a, b), (x[1], y[1]))
 
     return build
 
@@ -221,18 +223,13 @@ class TreeBuilder:
         self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
         return node
 
-    add, sub, mul, _div, _pow = (_binary(op) for op in "+-*/^")
+    add, sub, mul, div, _pow = (_binary(op) for op in "+-*/^")
 
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
     def is_constant(self, node: tuple) -> bool:
         return id(node) in self.values
-
-    def div(self, a, b):
-        if id(b) in self.values and _zero(b, self.limits):
-            raise BuildError("division by zero")
-        return self._div(a, b)
 
     def pow(self, base, exponent):
         if exponent[0] == "n" and exponent[2] == 1:
