@@ -172,9 +172,9 @@ _WORD_CHARS = _LETTERS | _DIGITS | {"_"}  # what may follow the first letter of 
 _NUMBER_TAIL = frozenset(".eE")  # what makes digits the start of a decimal number
 _DIGIT_VALUES = {d: (int(d), 1) for d in "0123456789"}
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
-_BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
-_INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
-_ARITHMETIC = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}  # builder, right bp
+# binary operators: builder method, left binding power, binding power of the right operand
+_BINARY = {"+": ("add", 10, 10), "-": ("sub", 10, 10), "*": ("mul", 20, 20), "/": ("div", 20, 20),
+           "^": ("pow", 30, 29)}
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -491,9 +491,9 @@ class _Tokenizer:
 @lru_cache(maxsize=16)
 def _common_methods(builder: type) -> tuple:
     """A builder class's functions for the common nodes, as `_Parser.expr` calls them (with the
-    builder as first argument): + - * / with their binding powers, product, number, symbol."""
-    arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
-    return arithmetic, builder.mul, builder.number, builder.symbol
+    builder as first argument): + - * / ^ with their binding powers, product, number, symbol."""
+    binary = {op: (getattr(builder, method), bp, right) for op, (method, bp, right) in _BINARY.items()}
+    return binary, builder.mul, builder.number, builder.symbol
 
 
 class _Parser:
@@ -515,7 +515,7 @@ class _Parser:
         self.depth = 0
         self.abs_depth = 0
         self.budget = limits.max_nodes  # nodes that may still be built
-        self.arithmetic, self.mul, self.number, self.symbol = _common_methods(type(builder))
+        self.binary, self.mul, self.number, self.symbol = _common_methods(type(builder))
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
@@ -591,14 +591,14 @@ class _Parser:
         return node
 
     def expr(self, rbp: int):
-        """An expression of operators binding tighter than `rbp`. The right operands of + - * /
+        """An expression of operators binding tighter than `rbp`. The right operands of + - * / ^
         and of products, and groups in ( ) or { }, are read in this loop (`pending` holds the
         operators waiting for their right operand and the groups waiting for their closing
         bracket), each counting as one level of nesting, as a call of `expr` would."""
         depth, max_depth = self.depth + 1, self.max_depth
         if depth > max_depth:
             raise self.too_deep()
-        toks, b, arithmetic, plain = self.toks, self.b, self.arithmetic, self.plain
+        toks, b, binary, plain = self.toks, self.b, self.binary, self.plain
         number, symbol, implicit = self.number, self.symbol, self.IMPLICIT
         # self.i, self.depth and self.budget while other methods read tokens
         i, budget = self.i, self.budget
@@ -642,25 +642,26 @@ class _Parser:
                     tok = toks[i]
                     kind = tok[0]
                     if kind == "op":
-                        entry = arithmetic.get(tok[1])
-                        if entry is not None:  # + - * /
-                            method, bp = entry
+                        op = tok[1]
+                        entry = binary.get(op)
+                        if entry is not None:  # + - * / ^
+                            method, bp, right_bp = entry
                             if bp > rbp:
                                 i += 1
                                 break
-                        else:  # ^ ' and ( { | starting a product, read by `infix`
-                            bp = _INFIX.get(tok[1], 0)
-                            if bp is None:  # | opens an absolute value (a product) unless one is open
-                                bp = 0 if self.abs_depth else implicit
-                            if bp > rbp:
-                                self.i, self.depth, self.budget = i, depth, budget
-                                left = self.infix(left, tok)
-                                i, budget = self.i, self.budget
-                                continue
+                        elif op == "'":  # a prime binds tightest; the builder says where it may be
+                            self.budget = budget
+                            left = self.build(tok, "prime", left)
+                            budget = self.budget
+                            i += 1
+                            continue
+                        elif (op == "(" or op == "{" or op == "|" and not self.abs_depth) and implicit > rbp:
+                            method, right_bp = self.mul, implicit  # a group or |x| starts a product
+                            break
                     elif kind != "end" and implicit > rbp:  # a product of factors side by side
                         if kind == "num" and toks[i - 1][0] == "num":
                             raise self.error("two numbers in a row: put an operator between them", tok)
-                        method, bp = self.mul, implicit
+                        method, right_bp = self.mul, implicit
                         break
                     # the operand ends here
                     depth -= 1
@@ -683,23 +684,13 @@ class _Parser:
                         raise self.too_long(at)
                     left = method(b, left, right)
                 pending.append((left, method, tok, rbp, None))
-                rbp = bp
+                rbp = right_bp
                 depth += 1
                 if depth > max_depth:
                     self.i = i
                     raise self.too_deep()
         except BuildError as exc:
             raise self.error(str(exc), at) from None
-
-    def infix(self, left, tok: Token):
-        """An operator token other than + - * /: a power, a prime, or ( { | starting a product."""
-        op = tok[1]
-        if op not in "^'":
-            return self.build(tok, "mul", left, self.expr(self.IMPLICIT))
-        self.i += 1
-        if op == "'":
-            return self.build(tok, "prime", left)
-        return self.build(tok, "pow", left, self.expr(29))
 
     def grouped(self, opener: Token, close: str):
         saved, self.abs_depth = self.abs_depth, 0
