@@ -215,11 +215,12 @@ class _Tokenizer:
 
     def tokens(self) -> list[Token]:
         s, i, out, n = self.s, 0, [], len(self.s)
+        chars = [*s, ""]  # indexing a list costs less than a string; "" marks the end
         skip, bare, words, known = self.skip, self.bare, self.words, self.known
         append, name = out.append, _NAME.match
         max_digits = self.limits.max_digits
         while i < n:
-            c = s[i]
+            c = chars[i]
             if c in _OPS:
                 append(("op", c, i, i + 1, ()))
                 i += 1
@@ -231,13 +232,13 @@ class _Tokenizer:
                 append(("num", (int(c), 1), i, i + 1, ()) if c.isdigit() else ("name", c, i, i + 1, ()))
                 i += 1
             elif c in _LETTERS:
-                if i + 1 == n or s[i + 1] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
+                if chars[i + 1] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
                     append(("name", c, i, i + 1, ()))
                     i += 1
                     continue
                 m = name(s, i)
                 j = m.end()
-                if j < n and s[j] == "_":  # subscripts in braces, log_{...}
+                if chars[j] == "_":  # subscripts in braces, log_{...}
                     m = _WORD.match(s, i)
                     i = self.word(m.group(), i, m.end(), out)
                 else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
@@ -246,11 +247,11 @@ class _Tokenizer:
                     if j - i > 1 and word not in known:
                         words.append(len(out) - 1)
                     i = j
-            elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
+            elif c in _DIGITS or (c == "." and chars[i + 1] in _DIGITS):
                 j = i + 1
-                while j < n and s[j] in _DIGITS:
+                while chars[j] in _DIGITS:
                     j += 1
-                if c != "." and (j == n or s[j] not in _NUMBER_TAIL) and j - i <= max_digits:  # an integer
+                if c != "." and chars[j] not in _NUMBER_TAIL and j - i <= max_digits:  # an integer
                     append(("num", _DIGIT_VALUES[c] if j == i + 1 else (int(s[i:j]), 1), i, j, ()))
                     i = j
                 else:
@@ -258,7 +259,7 @@ class _Tokenizer:
                     append(tok)
             elif c == "\\":
                 i = self.command(i, out)
-            elif c == "*" and (i + 1 == n or s[i + 1] != "*"):
+            elif c == "*" and chars[i + 1] != "*":
                 append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == "^" or c == "*":

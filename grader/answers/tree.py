@@ -228,24 +228,23 @@ class TreeBuilder:
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
-    def is_constant(self, node: tuple) -> bool:
-        return id(node) in self.values
-
     def pow(self, base, exponent):
-        if exponent[0] == "n" and exponent[2] == 1:
+        values = self.values
+        integer = exponent[0] == "n" and exponent[2] == 1
+        if integer:
             exp = exponent[1]  # an integer: `constant` would return it as a Fraction
         else:
-            exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
+            exp = constant(exponent, self.limits) if id(exponent) in values else None
         if exp is not None:
             if abs(exp) > self.limits.max_exponent:
                 raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            value = constant(base, self.limits) if self.is_constant(base) else None
+            value = constant(base, self.limits) if id(base) in values else None
             if value is not None:
                 if value == 0 and exp < 0:
                     raise BuildError("division by zero")
                 if float(abs(exp)) * _digits(value) > self.limits.max_result_digits:
                     raise BuildError("this power is too large to compute")
-        if self.exact and not integer_constant(exponent):
+        if self.exact and not (integer or integer_constant(exponent)):
             self.exact = None
         return self._pow(base, exponent)
 
