@@ -166,12 +166,14 @@ def _special(text: str, i: int, script: str, out: list, where: list) -> str:
 
 
 _OPS = frozenset("+-/(){},'|")  # and * where no ** follows
+_OP_VALUES = _OPS | {"*", "^", "[", "]"}  # of every "op" token
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _WORD_CHARS = _LETTERS | _DIGITS | {"_"}  # what may follow the first letter of a name
 _NUMBER_TAIL = frozenset(".eE")  # what makes digits the start of a decimal number
 _DIGIT_VALUES = {d: (int(d), 1) for d in "0123456789"}
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
+_IMPLICIT = 20  # the binding power of a product of factors side by side
 # binary operators: builder method, left binding power, binding power of the right operand
 _BINARY = {"+": ("add", 10, 10), "-": ("sub", 10, 10), "*": ("mul", 20, 20), "/": ("div", 20, 20),
            "^": ("pow", 30, 29)}
@@ -493,14 +495,14 @@ class _Tokenizer:
 def _common_methods(builder: type) -> tuple:
     """A builder class's functions for the common nodes, as `_Parser.expr` calls them (with the
     builder as first argument): + - * / ^ with their binding powers, product, number, symbol."""
-    binary = {op: (getattr(builder, method), bp, right) for op, (method, bp, right) in _BINARY.items()}
+    binary = dict.fromkeys(_OP_VALUES)  # None for the other operators: looked up without .get
+    binary.update({op: (getattr(builder, method), bp, right) for op, (method, bp, right) in _BINARY.items()})
     return binary, builder.mul, builder.number, builder.symbol
 
 
 class _Parser:
     """Pratt parser over the token list; `builder` constructs the result."""
 
-    IMPLICIT = 20
 
     def __init__(self, text, tokens, words, builder, names, limits):
         """`words`: where in `tokens` the names of two or more characters that are not declared
@@ -600,7 +602,7 @@ class _Parser:
         if depth > max_depth:
             raise self.too_deep()
         toks, b, binary, plain = self.toks, self.b, self.binary, self.plain
-        number, symbol, implicit = self.number, self.symbol, self.IMPLICIT
+        number, symbol, implicit = self.number, self.symbol, _IMPLICIT
         # self.i, self.depth and self.budget while other methods read tokens
         i, budget = self.i, self.budget
         # (left operand, builder function, operator token, rbp, None) of an operator, or
@@ -644,7 +646,7 @@ class _Parser:
                     kind = tok[0]
                     if kind == "op":
                         op = tok[1]
-                        entry = binary.get(op)
+                        entry = binary[op]
                         if entry is not None:  # + - * / ^
                             method, bp, right_bp = entry
                             if bp > rbp:
@@ -732,7 +734,7 @@ class _Parser:
             return self.grouped(nxt, "}")
         if not self.starts_operand(nxt):
             raise self.error(f"{describe(tok)} needs an argument", nxt)
-        return self.expr(self.IMPLICIT)
+        return self.expr(_IMPLICIT)
 
     def frac(self, tok: Token):
         num = self.argument(tok)
@@ -813,14 +815,14 @@ class _Parser:
         """The argument of a function written without parentheses: the product of the factors
         side by side that follow, up to the next function, as LaTeX parsers read it
         (\\sin 2x is sin(2x), \\ln xy is ln(xy), \\sin x \\cos x is sin(x) cos(x))."""
-        arg = self.expr(self.IMPLICIT)
+        arg = self.expr(_IMPLICIT)
         while True:
             nxt = self.toks[self.i]
             if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt[0] == "op" and nxt[1] == "|"):
                 return arg
             if nxt[0] == "num" and self.toks[self.i - 1][0] == "num":
                 raise self.error("two numbers in a row: put an operator between them", nxt)
-            arg = self.build(nxt, "mul", arg, self.expr(self.IMPLICIT))
+            arg = self.build(nxt, "mul", arg, self.expr(_IMPLICIT))
 
     def inverse_power(self) -> bool:
         """True (and the tokens consumed) when `^-1`, `^{-1}` or `^(-1)` follows."""
@@ -927,12 +929,14 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     limits = limits or DEFAULT_LIMITS
     if not isinstance(text, str):
         raise AnswerParseError(f"expected text, got {type(text).__name__}")
-    plain = (tuple, frozenset)
-    names = _names(variables, functions) if type(variables) in plain and type(functions) in plain \
+    names = _names(variables, functions) if type(variables) in _HASHABLE and type(functions) in _HASHABLE \
         else _names.__wrapped__(variables, functions)
     tokenizer = _Tokenizer(text, limits, names[3])
     tokens = tokenizer.tokens()
     return _Parser(text, tokens, tokenizer.words, builder, names, limits).parse()
+
+
+_HASHABLE = (tuple, frozenset)  # sets of names `_names` keeps
 
 
 @lru_cache(maxsize=256)
