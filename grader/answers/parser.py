@@ -512,8 +512,9 @@ class _Parser:
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
-        for k in reversed(words):
-            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+        if words:
+            for k in reversed(words):
+                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -753,8 +754,9 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        candidates = (tok[1], *tok[4], *_spellings(tok[1])) if tok[1][-1].isdigit() else \
-            (tok[1], *tok[4])
+        word, alts = tok[1], tok[4]
+        candidates = (word, *alts, *_spellings(word)) if word[-1].isdigit() else \
+            (word, *alts) if alts else (word,)
         for c in candidates:
             if c in self.functions:
                 primes, toks = 0, self.toks
