@@ -69,7 +69,8 @@ _FORBIDDEN_HINTS = {
 
 
 # A token: (kind, value, pos, end, alts), kind "num", "name", "op", "cmd" or "end"; pos and end
-# index the original text; alts are other spellings of a name (x_hat: xhat, hat_x).
+# index the original text (the normalised text while the tokenizer reads); alts are other
+# spellings of a name (x_hat: xhat, hat_x).
 Token = tuple
 
 
@@ -79,7 +80,6 @@ def _fail(message: str, text: str, position: int) -> AnswerParseError:
 
 _SCRIPTS = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᵀ", "0123456789-+()T")},
             **{c: ("_", d) for c, d in zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk")}}
-_PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII and spaces only
 _SPECIAL = re.compile(r"[^ -~]+")  # what is not
 _SPACES = str.maketrans("\t\n\r\f\v", "     ")
 _CONTROL_SPACE = re.compile("[\t\n\r\f\v]")
@@ -88,8 +88,9 @@ _CONTROL_SPACE = re.compile("[\t\n\r\f\v]")
 def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
     """Map unicode math to ASCII/LaTeX and refuse hidden or control characters.
 
-    Returns the new string and, for each of its characters, the index in `text` it came from.
-    Unicode scripts become LaTeX groups: x² -> x^{2}, (AᵀA)⁻¹ -> (A^{T}A)^{-1}, x₁ -> x_{1}.
+    Returns the new string and, for each of its characters, the index in `text` it came from
+    (None where the text is printable ASCII, kept as it is). Unicode scripts become LaTeX
+    groups: x² -> x^{2}, (AᵀA)⁻¹ -> (A^{T}A)^{-1}, x₁ -> x_{1}.
     """
     if len(text) > limits.max_chars:
         raise _fail(f"the answer is {len(text)} characters long; the limit is {limits.max_chars}",
@@ -98,8 +99,8 @@ def _normalise(text: str, limits: Limits) -> tuple[str, Any]:
         stripped = text.strip()
         if len(stripped) >= 2 and stripped[0] == "$" and stripped[-1] == "$":
             text = text.replace("$", " ")  # math delimiters pasted from a document
-    if _PLAIN.match(text):
-        return text, range(len(text) + 1)
+    if text.isascii() and text.isprintable():  # printable ASCII and spaces only
+        return text, None
     spaced = text.translate(_SPACES) if _CONTROL_SPACE.search(text) else text  # translate is slow here
     out: list[str] = []
     where: list[int] = []
@@ -165,17 +166,18 @@ def _special(text: str, i: int, script: str, out: list, where: list) -> str:
 
 
 _OPS = frozenset("+-/(){},'|")  # and * where no ** follows
+_OP_VALUES = _OPS | {"*", "^", "[", "]"}  # of every "op" token
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _WORD_CHARS = _LETTERS | _DIGITS | {"_"}  # what may follow the first letter of a name
-_NUMBER_CHARS = _DIGITS | {".", "e", "E"}  # what may follow the first digit of a number
+_NUMBER_TAIL = frozenset(".eE")  # what makes digits the start of a decimal number
 _DIGIT_VALUES = {d: (int(d), 1) for d in "0123456789"}
 _PLAIN_EXPONENT = _LETTERS | _DIGITS | {"("}  # after ^, the start of a script that is no prime
-_BINDING = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "'": 40}
-_INFIX = {**_BINDING, "(": 20, "{": 20, "|": None}  # ( { | start an implicit product
-_ARITHMETIC = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}  # builder, right bp
+_IMPLICIT = 20  # the binding power of a product of factors side by side
+# binary operators: builder method, left binding power, binding power of the right operand
+_BINARY = {"+": ("add", 10, 10), "-": ("sub", 10, 10), "*": ("mul", 20, 20), "/": ("div", 20, 20),
+           "^": ("pow", 30, 29)}
 _LOG_BASE = re.compile(r"log_(\d+|[A-Za-z]\w*)")
-_INTEGER = re.compile(r"\d+(?![\d.eE])")  # a plain integer (most numbers)
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"[A-Za-z0-9]+")
@@ -194,87 +196,90 @@ _NAME_DIGITS = re.compile(r"([A-Za-z]+)_?(\d+)")
 
 
 class _Tokenizer:
-    def __init__(self, original: str, limits: Limits):
+    def __init__(self, original: str, limits: Limits, known: frozenset = frozenset()):
+        """`known`: words never split into a product (see `_names`)."""
         self.original = original
         self.limits = limits
-        self.s, self.where = _normalise(original, limits)
+        self.known = known
+        if len(original) <= limits.max_chars and original.isascii() and original.isprintable() \
+                and "$" not in original:  # most answers: kept as they are (see `_normalise`)
+            self.s, self.where = original, None
+        else:
+            self.s, self.where = _normalise(original, limits)
         self.open_brackets = 0
         self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
         self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
-        self.words: list[int] = []  # where the tokens of words of two or more letters are
+        self.words: list[int] = []  # where the tokens of other words of two or more letters are
 
     def error(self, message: str, i: int) -> AnswerParseError:
-        return _fail(message, self.original, self.where[min(i, len(self.s))])
+        i = min(i, len(self.s))
+        return _fail(message, self.original, i if self.where is None else self.where[i])
 
     def tokens(self) -> list[Token]:
-        s, i, out, where, n = self.s, 0, [], self.where, len(self.s)
-        skip, bare, words = self.skip, self.bare, self.words
-        append, name, integer = out.append, _NAME.match, _INTEGER.match
+        s, i, out, n = self.s, 0, [], len(self.s)
+        chars = [*s, ""]  # indexing a list costs less than a string; "" marks the end
+        skip, bare, words, known = self.skip, self.bare, self.words, self.known
+        append, name = out.append, _NAME.match
         max_digits = self.limits.max_digits
         while i < n:
-            c = s[i]
+            c = chars[i]
             if c in _OPS:
-                append(("op", c, where[i], where[i + 1], ()))
+                append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == " ":
                 i += 1
             elif skip and i in skip:  # at an underscore
                 i = skip[i]
             elif bare and i in bare:
-                out.append(self.tok("num", (int(c), 1), i, i + 1) if c.isdigit() else self.tok("name", c, i, i + 1))
+                append(("num", (int(c), 1), i, i + 1, ()) if c.isdigit() else ("name", c, i, i + 1, ()))
                 i += 1
             elif c in _LETTERS:
-                if s[i + 1:i + 2] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
-                    append(("name", c, where[i], where[i + 1], ()))
+                if chars[i + 1] not in _WORD_CHARS:  # a one-letter name (a pattern match costs more)
+                    append(("name", c, i, i + 1, ()))
                     i += 1
                     continue
                 m = name(s, i)
                 j = m.end()
-                if j < n and s[j] == "_":  # subscripts in braces, log_{...}
+                if chars[j] == "_":  # subscripts in braces, log_{...}
                     m = _WORD.match(s, i)
                     i = self.word(m.group(), i, m.end(), out)
                 else:  # a word, maybe with plain subscripts (y_pred, C_i), as `word` reads it
-                    append(("name", m.group(), where[i], where[j], ()))
-                    if j - i > 1:
+                    word = m.group()
+                    append(("name", word, i, j, ()))
+                    if j - i > 1 and word not in known:
                         words.append(len(out) - 1)
                     i = j
-            elif c in _DIGITS or (c == "." and i + 1 < n and s[i + 1] in _DIGITS):
-                if c != "." and s[i + 1:i + 2] not in _NUMBER_CHARS and max_digits:  # one digit
-                    append(("num", _DIGIT_VALUES[c], where[i], where[i + 1], ()))
-                    i += 1
-                    continue
-                m = integer(s, i)
-                if m and m.end() - i <= max_digits:
-                    j = m.end()
-                    append(("num", (int(m.group()), 1), where[i], where[j], ()))
+            elif c in _DIGITS or (c == "." and chars[i + 1] in _DIGITS):
+                j = i + 1
+                while chars[j] in _DIGITS:
+                    j += 1
+                if c != "." and chars[j] not in _NUMBER_TAIL and j - i <= max_digits:  # an integer
+                    append(("num", _DIGIT_VALUES[c] if j == i + 1 else (int(s[i:j]), 1), i, j, ()))
                     i = j
                 else:
                     tok, i = self.number(i)
-                    out.append(tok)
+                    append(tok)
             elif c == "\\":
                 i = self.command(i, out)
-            elif c == "*" and s[i + 1:i + 2] != "*":
-                append(("op", c, where[i], where[i + 1], ()))
+            elif c == "*" and chars[i + 1] != "*":
+                append(("op", c, i, i + 1, ()))
                 i += 1
             elif c == "^" or c == "*":
                 i = self.power(i, out)
             elif c == "]" and self.open_brackets:
                 self.open_brackets -= 1
-                out.append(self.tok("op", c, i, i + 1))
+                append(("op", c, i, i + 1, ()))
                 i += 1
             else:
                 raise self.error(_FORBIDDEN_HINTS.get(c, f"unexpected character {c!r}"), i)
-        append(("end", None, where[n], where[n], ()))
+        append(("end", None, n, n, ()))
+        where = self.where
+        if where is not None:  # positions in the original text
+            out = [(kind, value, where[i], where[j], alts) for kind, value, i, j, alts in out]
         return out
 
-    def tok(self, kind, value, i, j, alts=()) -> Token:
-        return (kind, value, self.where[i], self.where[j], alts)
-
     def number(self, i: int) -> tuple[Token, int]:
-        m = _INTEGER.match(self.s, i)
-        if m and len(m.group()) <= self.limits.max_digits:
-            end = m.end()
-            return ("num", (int(m.group()), 1), self.where[i], self.where[end], ()), end
+        """A decimal number (`tokens` reads plain integers), or an integer of too many digits."""
         m = _NUMBER.match(self.s, i)
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3)
         end = m.end()
@@ -291,7 +296,7 @@ class _Tokenizer:
             num *= 10 ** power
         else:
             den *= 10 ** -power
-        return self.tok("num", (num, den), i, end), end
+        return ("num", (num, den), i, end, ()), end
 
     def word(self, word: str, i: int, j: int, out: list[Token]) -> int:
         """A name with its subscripts; `log_{...}` with a base that is not a plain name."""
@@ -299,7 +304,7 @@ class _Tokenizer:
         if word == "log" and s.startswith("_{", j):
             close = self.group_end(j + 1)
             if close is not None and not _PLAIN_BASE.fullmatch(s[j + 2:close]):
-                out.append(self.tok("cmd", "logbase", i, j + 1))
+                out.append(("cmd", "logbase", i, j + 1, ()))
                 return j + 1
         name, k = self.subscripts(word, j)
         self.name_token(name, i, k, out)
@@ -307,9 +312,9 @@ class _Tokenizer:
 
     def name_token(self, name: str, i: int, k: int, out: list[Token]) -> None:
         """A name token; the parser may split a word of several letters (see `split_juxtaposed`)."""
-        if len(name) > 1:
+        if len(name) > 1 and name not in self.known:
             self.words.append(len(out))
-        out.append(self.tok("name", name, i, k))
+        out.append(("name", name, i, k, ()))
 
     def group_end(self, j: int) -> int | None:
         """The index of the brace closing the group opened at `j`, or None."""
@@ -340,22 +345,22 @@ class _Tokenizer:
         power (x^2_i, \\sigma^2_i) moved onto the name."""
         s = self.s
         if s[i] == "^" and s[i + 1:i + 2] in _PLAIN_EXPONENT and s[i + 2:i + 3] != "_":  # x^2, e^(...)
-            out.append(("op", "^", self.where[i], self.where[i + 1], ()))
+            out.append(("op", "^", i, i + 1, ()))
             return i + 1
         j = i + (2 if s.startswith("**", i) else 1)
         end = self.script_end(j)
         inner = s[j:end].strip().strip("{}")
         if _PRIMES.fullmatch(inner):
             for _ in range(inner.count("\\prime") + inner.count("'")):
-                out.append(self.tok("op", "'", i, end))
+                out.append(("op", "'", i, end, ()))
             return end
         if s[i] == "^" and end < len(s) and s[end] == "_" and out and out[-1][0] == "name" \
-                and out[-1][3] == self.where[i]:
+                and out[-1][3] == i:
             name, k = self.subscripts(out[-1][1], end)
             last = out[-1]
             out[-1] = ("name", name, last[2], last[3], last[4])
             self.skip[end] = k
-        out.append(self.tok("op", "^", i, j))
+        out.append(("op", "^", i, j, ()))
         return j
 
     def subscripts(self, name: str, j: int) -> tuple[str, int]:
@@ -427,7 +432,7 @@ class _Tokenizer:
             if nxt in (",", ";", ":", "!", " "):
                 return i + 2
             if nxt and nxt in "{}":
-                out.append(self.tok("op", nxt, i, i + 2))
+                out.append(("op", nxt, i, i + 2, ()))
                 return i + 2
             raise self.error(f"unexpected '\\{nxt}'" if nxt else "a lone backslash", i)
         cmd, j = m.group(), m.end()
@@ -446,23 +451,23 @@ class _Tokenizer:
             else:
                 raise self.error(f"\\{cmd} must be followed by a bracket", j)
             if d != ".":
-                out.append(self.tok("op", d, i, j))
+                out.append(("op", d, i, j, ()))
             return j
         if cmd in _LATEX_OPS:
-            out.append(self.tok("op", _LATEX_OPS[cmd], i, j))
+            out.append(("op", _LATEX_OPS[cmd], i, j, ()))
         elif cmd in ("lvert", "rvert", "vert", "mid"):
-            out.append(self.tok("op", "|", i, j))
+            out.append(("op", "|", i, j, ()))
         elif cmd in _LATEX_SPACES:
             pass
         elif cmd in ("frac", "dfrac", "tfrac", "cfrac", "sqrt"):
-            out.append(self.tok("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j))
+            out.append(("cmd", "sqrt" if cmd == "sqrt" else "frac", i, j, ()))
             if cmd != "sqrt":
                 self.bare_arguments(j)
             k = j
             while k < len(s) and s[k] == " ":
                 k += 1
             if cmd == "sqrt" and s[k:k + 1] == "[":
-                out.append(self.tok("op", "[", k, k + 1))
+                out.append(("op", "[", k, k + 1, ()))
                 self.open_brackets += 1
                 return k + 1
         elif cmd in _LATEX_NAMES or cmd in _LATEX_FUNCTIONS or cmd == "top":
@@ -477,7 +482,7 @@ class _Tokenizer:
             accent = _LATEX_ACCENTS[cmd]
             name, k = self.subscripts(f"{word}_{accent}", k)
             alts = (f"{word}{accent}", f"{accent}_{word}")
-            out.append(self.tok("name", name, i, k, alts))
+            out.append(("name", name, i, k, alts))
             return k
         elif cmd == "infty":
             raise self.error("infinity is not allowed", i)
@@ -489,38 +494,39 @@ class _Tokenizer:
 @lru_cache(maxsize=16)
 def _common_methods(builder: type) -> tuple:
     """A builder class's functions for the common nodes, as `_Parser.expr` calls them (with the
-    builder as first argument): + - * / with their binding powers, product, number, symbol."""
-    arithmetic = {op: (getattr(builder, method), bp) for op, (method, bp) in _ARITHMETIC.items()}
-    return arithmetic, builder.mul, builder.number, builder.symbol
+    builder as first argument): + - * / ^ with their binding powers, product, number, symbol."""
+    binary = dict.fromkeys(_OP_VALUES)  # None for the other operators: looked up without .get
+    binary.update({op: (getattr(builder, method), bp, right) for op, (method, bp, right) in _BINARY.items()})
+    return binary, builder.mul, builder.number, builder.symbol
 
 
 class _Parser:
     """Pratt parser over the token list; `builder` constructs the result."""
 
-    IMPLICIT = 20
 
     def __init__(self, text, tokens, words, builder, names, limits):
-        """`words`: where in `tokens` the names of two or more characters are; `names`: see `_names`."""
+        """`words`: where in `tokens` the names of two or more characters that are not declared
+        or built-in names are; `names`: see `_names`."""
         self.text, self.b = text, builder
-        variables, functions, self.plain = names
+        variables, functions, self.plain, _ = names
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
-        for k in reversed(words):
-            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+        if words:
+            for k in reversed(words):
+                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
         self.budget = limits.max_nodes  # nodes that may still be built
-        self.arithmetic, self.mul, self.number, self.symbol = _common_methods(type(builder))
+        self.binary, self.mul, self.number, self.symbol = _common_methods(type(builder))
 
     def split_juxtaposed(self, tok: Token) -> list[Token]:
         """An undeclared run of letters made of declared one-letter names (or the builder's,
         such as T for transpose) and built-in function names is their product: TkM, A^TA,
-        TkMlogM. A letter whose other case is declared counts as that one (see `letter`)."""
+        TkMlogM. A letter whose other case is declared counts as that one (see `letter`).
+        The tokenizer keeps only words that are not declared or built-in names for it."""
         word = tok[1]
-        if word in self.variables or word in self.functions or word in BUILTIN_FUNCTIONS:
-            return [tok]
         if tok[0] != "name" or len(word) < 2 or not word.isascii() or not word.isalpha():
             return [tok]
         if word.lower() in BUILTIN_FUNCTIONS or word in CONSTANTS:
@@ -589,16 +595,17 @@ class _Parser:
         return node
 
     def expr(self, rbp: int):
-        """An expression of operators binding tighter than `rbp`. The right operands of + - * /
+        """An expression of operators binding tighter than `rbp`. The right operands of + - * / ^
         and of products, and groups in ( ) or { }, are read in this loop (`pending` holds the
         operators waiting for their right operand and the groups waiting for their closing
         bracket), each counting as one level of nesting, as a call of `expr` would."""
-        self.depth += 1
-        if self.depth > self.max_depth:
+        depth, max_depth = self.depth + 1, self.max_depth
+        if depth > max_depth:
             raise self.too_deep()
-        toks, b, arithmetic, plain = self.toks, self.b, self.arithmetic, self.plain
-        number, symbol, implicit = self.number, self.symbol, self.IMPLICIT
-        i = self.i  # self.i while other methods read tokens
+        toks, b, binary, plain = self.toks, self.b, self.binary, self.plain
+        number, symbol, implicit = self.number, self.symbol, _IMPLICIT
+        # self.i, self.depth and self.budget while other methods read tokens
+        i, budget = self.i, self.budget
         # (left operand, builder function, operator token, rbp, None) of an operator, or
         # (None, None, opening bracket, rbp, abs_depth outside) of a group
         pending = []
@@ -610,59 +617,60 @@ class _Parser:
                 i += 1
                 kind = tok[0]
                 if kind == "num":
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(tok)
                     at = tok
                     value = tok[1]
                     left = number(b, value[0], value[1])
                 elif kind == "name" and tok[1] in plain and not tok[4]:
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(tok)
                     at = tok
                     left = symbol(b, tok[1])
                 elif kind == "op" and (tok[1] == "(" or tok[1] == "{"):
                     pending.append((None, None, tok, rbp, self.abs_depth))
                     self.abs_depth, rbp = 0, 0
-                    self.depth += 1
-                    if self.depth > self.max_depth:
+                    depth += 1
+                    if depth > max_depth:
                         self.i = i
                         raise self.too_deep()
                     continue
                 else:
-                    self.i = i
+                    self.i, self.depth, self.budget = i, depth, budget
                     left = self.prefix(tok)
-                    i = self.i
+                    i, budget = self.i, self.budget
                 # the operators after it, while they bind tighter than rbp
                 while True:
                     tok = toks[i]
                     kind = tok[0]
                     if kind == "op":
-                        entry = arithmetic.get(tok[1])
-                        if entry is not None:  # + - * /
-                            method, bp = entry
+                        op = tok[1]
+                        entry = binary[op]
+                        if entry is not None:  # + - * / ^
+                            method, bp, right_bp = entry
                             if bp > rbp:
                                 i += 1
                                 break
-                        else:  # ^ ' and ( { | starting a product, read by `infix`
-                            bp = _INFIX.get(tok[1], 0)
-                            if bp is None:  # | opens an absolute value (a product) unless one is open
-                                bp = 0 if self.abs_depth else implicit
-                            if bp > rbp:
-                                self.i = i
-                                left = self.infix(left, tok)
-                                i = self.i
-                                continue
+                        elif op == "'":  # a prime binds tightest; the builder says where it may be
+                            self.budget = budget
+                            left = self.build(tok, "prime", left)
+                            budget = self.budget
+                            i += 1
+                            continue
+                        elif (op == "(" or op == "{" or op == "|" and not self.abs_depth) and implicit > rbp:
+                            method, right_bp = self.mul, implicit  # a group or |x| starts a product
+                            break
                     elif kind != "end" and implicit > rbp:  # a product of factors side by side
                         if kind == "num" and toks[i - 1][0] == "num":
                             raise self.error("two numbers in a row: put an operator between them", tok)
-                        method, bp = self.mul, implicit
+                        method, right_bp = self.mul, implicit
                         break
                     # the operand ends here
-                    self.depth -= 1
+                    depth -= 1
                     if not pending:
-                        self.i = i
+                        self.i, self.depth, self.budget = i, depth, budget
                         return left
                     right = left
                     left, method, at, rbp, outside = pending.pop()
@@ -675,28 +683,18 @@ class _Parser:
                             self.expect(close, at)
                         self.abs_depth, left = outside, right
                         continue
-                    self.budget -= 1
-                    if self.budget < 0:
+                    budget -= 1
+                    if budget < 0:
                         raise self.too_long(at)
                     left = method(b, left, right)
                 pending.append((left, method, tok, rbp, None))
-                rbp = bp
-                self.depth += 1
-                if self.depth > self.max_depth:
+                rbp = right_bp
+                depth += 1
+                if depth > max_depth:
                     self.i = i
                     raise self.too_deep()
         except BuildError as exc:
             raise self.error(str(exc), at) from None
-
-    def infix(self, left, tok: Token):
-        """An operator token other than + - * /: a power, a prime, or ( { | starting a product."""
-        op = tok[1]
-        if op not in "^'":
-            return self.build(tok, "mul", left, self.expr(self.IMPLICIT))
-        self.i += 1
-        if op == "'":
-            return self.build(tok, "prime", left)
-        return self.build(tok, "pow", left, self.expr(29))
 
     def grouped(self, opener: Token, close: str):
         saved, self.abs_depth = self.abs_depth, 0
@@ -737,7 +735,7 @@ class _Parser:
             return self.grouped(nxt, "}")
         if not self.starts_operand(nxt):
             raise self.error(f"{describe(tok)} needs an argument", nxt)
-        return self.expr(self.IMPLICIT)
+        return self.expr(_IMPLICIT)
 
     def frac(self, tok: Token):
         num = self.argument(tok)
@@ -756,8 +754,9 @@ class _Parser:
         return self.build(tok, "root", arg, index)
 
     def name(self, tok: Token):
-        candidates = (tok[1], *tok[4], *_spellings(tok[1])) if tok[1][-1].isdigit() else \
-            (tok[1], *tok[4])
+        word, alts = tok[1], tok[4]
+        candidates = (word, *alts, *_spellings(word)) if word[-1].isdigit() else \
+            (word, *alts) if alts else (word,)
         for c in candidates:
             if c in self.functions:
                 primes, toks = 0, self.toks
@@ -818,14 +817,14 @@ class _Parser:
         """The argument of a function written without parentheses: the product of the factors
         side by side that follow, up to the next function, as LaTeX parsers read it
         (\\sin 2x is sin(2x), \\ln xy is ln(xy), \\sin x \\cos x is sin(x) cos(x))."""
-        arg = self.expr(self.IMPLICIT)
+        arg = self.expr(_IMPLICIT)
         while True:
             nxt = self.toks[self.i]
             if not self.starts_operand(nxt) or self.is_function(nxt) or (nxt[0] == "op" and nxt[1] == "|"):
                 return arg
             if nxt[0] == "num" and self.toks[self.i - 1][0] == "num":
                 raise self.error("two numbers in a row: put an operator between them", nxt)
-            arg = self.build(nxt, "mul", arg, self.expr(self.IMPLICIT))
+            arg = self.build(nxt, "mul", arg, self.expr(_IMPLICIT))
 
     def inverse_power(self) -> bool:
         """True (and the tokens consumed) when `^-1`, `^{-1}` or `^(-1)` follows."""
@@ -855,7 +854,11 @@ class _Parser:
             while self.toks[self.i][0] == "op" and self.toks[self.i][1] == ",":
                 self.i += 1
                 args.append(self.expr(0))
-            self.expect(")" if nxt[1] == "(" else "}", nxt)
+            close, end = ")" if nxt[1] == "(" else "}", self.toks[self.i]
+            if end[0] == "op" and end[1] == close:  # as `expect` reads it, without the call
+                self.i += 1
+            else:
+                self.expect(close, nxt)
             self.abs_depth = saved
         elif self.starts_operand(nxt):
             args = [self.juxtaposed_argument()]
@@ -928,21 +931,25 @@ def parse_with(text: Any, builder, *, variables: Iterable[str] = (), functions: 
     limits = limits or DEFAULT_LIMITS
     if not isinstance(text, str):
         raise AnswerParseError(f"expected text, got {type(text).__name__}")
-    tokenizer = _Tokenizer(text, limits)
-    tokens = tokenizer.tokens()
-    plain = (tuple, frozenset)
-    names = _names(variables, functions) if type(variables) in plain and type(functions) in plain \
+    names = _names(variables, functions) if type(variables) in _HASHABLE and type(functions) in _HASHABLE \
         else _names.__wrapped__(variables, functions)
+    tokenizer = _Tokenizer(text, limits, names[3])
+    tokens = tokenizer.tokens()
     return _Parser(text, tokens, tokenizer.words, builder, names, limits).parse()
 
 
+_HASHABLE = (tuple, frozenset)  # sets of names `_names` keeps
+
+
 @lru_cache(maxsize=256)
-def _names(variables: Iterable[str], functions: Iterable[str]) -> tuple[frozenset, frozenset, frozenset]:
-    """The declared variables and functions as sets, and the variables that a name token stands
-    for as it is (see `_Parser.name`); kept for the few sets of names an exercise declares."""
+def _names(variables: Iterable[str], functions: Iterable[str]) -> tuple[frozenset, ...]:
+    """The declared variables and functions as sets, the variables that a name token stands
+    for as it is (see `_Parser.name`), and the words never split into a product (declared and
+    built-in names, see `_Parser.split_juxtaposed`); kept for the few sets of names an exercise
+    declares."""
     variables, functions = frozenset(variables), frozenset(functions)
     plain = frozenset(v for v in variables if v not in functions and not v[-1:].isdigit())
-    return variables, functions, plain
+    return variables, functions, plain, variables | functions | frozenset(BUILTIN_FUNCTIONS)
 
 
 def parse_tree(text: Any, *, variables: Iterable[str] = (), functions: Iterable[str] = (),

@@ -46,8 +46,8 @@ def constant(node: tuple, limits: Limits | None = None) -> Fraction | None:
     return None
 
 
-_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-               "neg": lambda a: -a}
+_ARITHMETIC = frozenset(("+", "-", "*", "neg"))  # never a pole
+_INF = math.inf
 
 
 def _float_value(node: tuple, values: list, divide: str = "ignore") -> float:
@@ -113,15 +113,29 @@ def integer_constant(node: tuple) -> bool:
     return k is not None and k.denominator == 1
 
 
+def _zero(node: tuple, limits: Limits) -> bool:
+    """Whether a constant subtree other than a number is exactly 0, as `constant` computes it:
+    never a quotient of a nonzero number (by a nonzero rational, or by something irrational),
+    so no fractions for it."""
+    if node[0] == "/" and node[1][0] == "n" and node[1][1] != 0:
+        return False
+    return constant(node, limits) == 0
+
+
 def _binary(op: str):
     """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
-    and b are constants."""
+    and b are constants; a divisor that is exactly zero is refused."""
     def build(self, a, b) -> tuple:
-        node = (op, a, b)
         values = self.values
-        if id(a) in values and id(b) in values:
-            return self._fold(node, (a, b))
-        return node
+        y = values.get(id(b))
+        if y is None:
+            return (op, a, b)
+        if op == "/" and (b[1] == 0 if b[0] == "n" else _zero(b, self.limits)):
+            raise BuildError("division by zero")
+        x = values.get(id(a))
+        if x is None:
+            return (op, a, b)
+        return self._keep((op, a, b), (x[1], y[1]))
 
     return build
 
@@ -148,27 +162,40 @@ class TreeBuilder:
         return None if self.kinked else (self.names, self.funcs, [], self.exact)
 
     def _fold(self, node: tuple, kids) -> tuple:
-        """Keep the value of a constant node; refuse one that has no finite real value."""
+        """The node, its value kept (see `_keep`) where all its kids are constants."""
         values = self.values
+        v = []
         for k in kids:
-            if id(k) not in values:
+            known = values.get(id(k))
+            if known is None:
                 return node
-        v = [values[id(k)][1] for k in kids]
+            v.append(known[1])
+        return self._keep(node, v)
+
+    def _keep(self, node: tuple, v) -> tuple:
+        """Keep the value of a constant node whose kids have the values `v`; refuse one that has
+        no finite real value."""
         op = node[0]
-        if op in _ARITHMETIC:
-            value = _ARITHMETIC[op](*v)
+        if op == "*":
+            value = v[0] * v[1]
         elif op == "/":
-            value = v[0] / v[1] if v[1] else math.copysign(math.inf, v[0]) if v[0] else math.nan
+            value = v[0] / v[1] if v[1] else math.copysign(_INF, v[0]) if v[0] else math.nan
+        elif op == "+":
+            value = v[0] + v[1]
+        elif op == "-":
+            value = v[0] - v[1]
+        elif op == "neg":
+            value = -v[0]
         else:
             value = _quick_value(node, v)
             if value is None:
                 value = _float_value(node, v)
-        if not math.isfinite(value) and all(math.isfinite(x) for x in v):
+        if not -_INF < value < _INF and all(math.isfinite(x) for x in v):
             shown = to_unicode(node)
             if math.isnan(value):
                 raise BuildError(f"the answer is not real-valued: {shown} has no real value")
             raise BuildError(f"{shown} is infinite" if _pole(node, v) else out_of_range(shown))
-        values[id(node)] = (node, value)
+        self.values[id(node)] = (node, value)
         return node
 
     def number(self, num: int, den: int):
@@ -196,34 +223,28 @@ class TreeBuilder:
         self.values[id(node)] = (node, math.pi if name == "pi" else math.e)
         return node
 
-    add, sub, mul, _div, _pow = (_binary(op) for op in "+-*/^")
+    add, sub, mul, div, _pow = (_binary(op) for op in "+-*/^")
 
     def neg(self, a):
         return self._fold(("neg", a), (a,))
 
-    def is_constant(self, node: tuple) -> bool:
-        return id(node) in self.values
-
-    def div(self, a, b):
-        if self.is_constant(b) and (b[1] == 0 if b[0] == "n" else constant(b, self.limits) == 0):
-            raise BuildError("division by zero")
-        return self._div(a, b)
-
     def pow(self, base, exponent):
-        if exponent[0] == "n" and exponent[2] == 1:
+        values = self.values
+        integer = exponent[0] == "n" and exponent[2] == 1
+        if integer:
             exp = exponent[1]  # an integer: `constant` would return it as a Fraction
         else:
-            exp = constant(exponent, self.limits) if self.is_constant(exponent) else None
+            exp = constant(exponent, self.limits) if id(exponent) in values else None
         if exp is not None:
             if abs(exp) > self.limits.max_exponent:
                 raise BuildError(f"the exponent is too large (the limit is {self.limits.max_exponent})")
-            value = constant(base, self.limits) if self.is_constant(base) else None
+            value = constant(base, self.limits) if id(base) in values else None
             if value is not None:
                 if value == 0 and exp < 0:
                     raise BuildError("division by zero")
                 if float(abs(exp)) * _digits(value) > self.limits.max_result_digits:
                     raise BuildError("this power is too large to compute")
-        if self.exact and not integer_constant(exponent):
+        if self.exact and not (integer or integer_constant(exponent)):
             self.exact = None
         return self._pow(base, exponent)
 
