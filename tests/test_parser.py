@@ -135,6 +135,17 @@ AT_TOKEN = [  # (text, limits, message, position): each refusal points at the to
     ("(-8)^(1/3)", Limits(), "(−8)^(1/3) has no real value", 4),
     ("sqrt(-1)", Limits(), "√(−1) has no real value", 0),
     ("log(0)", Limits(), "ln(0) is infinite", 0),
+    # a divisor is zero exactly as its fractions say, even where a quotient or the doubles do not show it
+    ("1/(0/3)", Limits(), "division by zero", 1),
+    ("1/(2/3 - 4/6)", Limits(), "division by zero", 1),
+    ("1/(0.1+0.2-0.3)", Limits(), "division by zero", 1),
+    ("1/(0/pi)", Limits(), "1/(0/π) is infinite", 1),
+    # powers and products starting with a bracket count their nesting and terms as + - * / do
+    ("x^x^x^x", Limits(max_depth=3), "nested more than 3 levels", 6),
+    ("x^(y^(z^(x^y)))", Limits(max_depth=4), "nested more than 4 levels", 6),
+    ("x(x(x(x)))", Limits(max_depth=3), "nested more than 3 levels", 3),
+    ("x^2 x^2 x^2", Limits(max_nodes=7), "more than 7 terms", 8),
+    ("2^3 4", Limits(), "two numbers in a row", 4),
 ]
 
 

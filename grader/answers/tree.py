@@ -123,8 +123,8 @@ def _zero(node: tuple, limits: Limits) -> bool:
 
 
 def _binary(op: str):
-    """The builder method making the node (op, a, b), folded (see `TreeBuilder._fold`) where a
-    and b are constants; a divisor that is exactly zero is refused."""
+    """The builder method making the node (op, a, b), its value kept (see `TreeBuilder._keep`)
+    where a and b are constants; a divisor that is exactly zero is refused."""
     def build(self, a, b) -> tuple:
         values = self.values
         y = values.get(id(b))
