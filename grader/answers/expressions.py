@@ -59,7 +59,10 @@ _KINKS = T.KINKS
 _ARITHMETIC = frozenset("+-*/")
 _RING = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _PROFILES: dict[int, tuple] = {}  # id of a parsed tree -> (tree, its profile), as the builder saw it
-MAX_PROFILES = 8192
+# Recent parses only (a reference graded against a run of answers, an answer checked against its
+# misconceptions): thousands of trees and profiles kept alive would cost the garbage collector
+# more than parsing saves, and nothing when every answer is new.
+MAX_PROFILES = RECENT_PARSES = 64
 
 
 class Undefined(Exception):
@@ -550,7 +553,7 @@ def _bound(text: str) -> tuple[str, float, float]:
     return (var, -_INF, num) if upper else (var, num, _INF)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=RECENT_PARSES)
 def _parse(text: str, variables: tuple, functions: tuple, limits: Limits) -> tuple[tuple, tuple[str, ...]]:
     builder = T.TreeBuilder(limits)
     builder.notes = []
