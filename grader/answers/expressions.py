@@ -693,6 +693,7 @@ class _Comparison:
         self.funcs = [f for f in atype.functions if f in s_funcs | r_funcs]
         self.kinks = (s_kinks + r_kinks)[:MAX_KINKS]
         self.exact = _exact_kind(s_exact, r_exact)
+        self.differ = None  # whether rational sides differ modulo a prime (see `modular`)
         self.base = atype.sample_points + LATTICE_POINTS  # points near the origin
 
     def where(self, env: dict) -> str:

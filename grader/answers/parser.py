@@ -201,11 +201,7 @@ class _Tokenizer:
         self.original = original
         self.limits = limits
         self.known = known
-        if len(original) <= limits.max_chars and original.isascii() and original.isprintable() \
-                and "$" not in original:  # most answers: kept as they are (see `_normalise`)
-            self.s, self.where = original, None
-        else:
-            self.s, self.where = _normalise(original, limits)
+        self.s, self.where = _normalise(original, limits)
         self.open_brackets = 0
         self.bare: set[int] = set()  # where a bare \\frac argument (one digit or letter) starts
         self.skip: dict[int, int] = {}  # spans already read (a subscript written after a power)
@@ -503,7 +499,6 @@ def _common_methods(builder: type) -> tuple:
 class _Parser:
     """Pratt parser over the token list; `builder` constructs the result."""
 
-
     def __init__(self, text, tokens, words, builder, names, limits):
         """`words`: where in `tokens` the names of two or more characters that are not declared
         or built-in names are; `names`: see `_names`."""
@@ -512,9 +507,8 @@ class _Parser:
         self.variables, self.functions, self.limits = variables, functions, limits
         self.toks = tokens
         self.max_depth = limits.max_depth
-        if words:
-            for k in reversed(words):
-                tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
+        for k in reversed(words):
+            tokens[k:k + 1] = self.split_juxtaposed(tokens[k])
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -854,11 +848,7 @@ class _Parser:
             while self.toks[self.i][0] == "op" and self.toks[self.i][1] == ",":
                 self.i += 1
                 args.append(self.expr(0))
-            close, end = ")" if nxt[1] == "(" else "}", self.toks[self.i]
-            if end[0] == "op" and end[1] == close:  # as `expect` reads it, without the call
-                self.i += 1
-            else:
-                self.expect(close, nxt)
+            self.expect(")" if nxt[1] == "(" else "}", nxt)
             self.abs_depth = saved
         elif self.starts_operand(nxt):
             args = [self.juxtaposed_argument()]
